@@ -1,0 +1,27 @@
+// Bundles the extension (CommonJS, `vscode` external) and the CLI (a Node script).
+import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'info',
+  define: { 'process.env.LOSS_LENS_VERSION': JSON.stringify(version) },
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+];
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

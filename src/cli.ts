@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { CcInputError } from './core';
+import { LiteralError } from './core/vectorLiteral';
+import { UsageError, parseArgs } from './cli/args';
+import { NORMALIZER_HELP, runNormalizer } from './cli/normalizerCommand';
+
+const HELP = `loss-lens: loss diagnostics for soft targets
+
+Usage: loss-lens <command> [options]
+
+Commands:
+  normalizer   the continuous-categorical normalizer log C(λ), its mean, and how badly the
+               naive formula fails on the same λ
+
+Run 'loss-lens <command> --help' for a command's options.
+
+${NORMALIZER_HELP}`;
+
+const commands: Record<string, (args: ReturnType<typeof parseArgs>, out: NodeJS.WritableStream) => Promise<number>> = {
+  normalizer: runNormalizer,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${process.env.LOSS_LENS_VERSION ?? 'dev'}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (known: ${Object.keys(commands).join(', ')})`);
+  return command(parseArgs(rest), process.stdout);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof CcInputError || e instanceof UsageError || e instanceof LiteralError) {
+      process.stderr.write(`loss-lens: ${e.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`loss-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

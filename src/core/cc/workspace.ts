@@ -1,0 +1,52 @@
+/**
+ * Scratch memory for the CC normalizer, reused across calls so that batched evaluation
+ * allocates nothing per row. One workspace serves vectors of any K; it grows when needed.
+ *
+ * After `logExpDivDiff` (series path) it also holds what the mean needs: the scaled nodes `w`,
+ * the shift `c`, the range `rho` and the series terms `terms[0..nTerms)`, whose sum is `sum`.
+ */
+export class CcWorkspace {
+  /** Scaled nodes w = (η − c)/ρ in [0, 1]. */
+  w: Float64Array;
+  /** Prefix table of complete homogeneous polynomials, scaled (see series.ts). */
+  h: Float64Array;
+  /** Series terms ρ^m a_m / m!, all scaled by the same power of two. */
+  terms: Float64Array;
+  /** Coefficients of the mean's power series (see mean.ts). */
+  coef: Float64Array;
+  nTerms = 0;
+  sum = 1;
+  c = 0;
+  rho = 0;
+
+  constructor(K = 16) {
+    this.w = new Float64Array(K);
+    this.h = new Float64Array(K);
+    this.terms = new Float64Array(64);
+    this.coef = new Float64Array(64);
+  }
+
+  ensureK(K: number): void {
+    if (this.w.length < K) {
+      this.w = new Float64Array(K);
+      this.h = new Float64Array(K);
+    }
+  }
+
+  /** Makes room for at least n series terms, keeping the ones already written. */
+  ensureTerms(n: number): void {
+    if (this.terms.length < n) {
+      const grown = new Float64Array(Math.max(n, this.terms.length * 2));
+      grown.set(this.terms);
+      this.terms = grown;
+    }
+  }
+
+  ensureCoef(n: number): void {
+    if (this.coef.length < n) {
+      const grown = new Float64Array(Math.max(n, this.coef.length * 2));
+      grown.set(this.coef);
+      this.coef = grown;
+    }
+  }
+}
