@@ -90,13 +90,29 @@ export function decOf(x: number): Dec {
 }
 
 const lnGammaCache = new Map<number, Dec>();
-/** ln (K−1)! to the working precision. */
+// Bernoulli numbers B_2 … B_20 as [numerator, denominator], for Stirling's series.
+const BERNOULLI: [number, number][] = [
+  [1, 6], [-1, 30], [1, 42], [-1, 30], [5, 66], [-691, 2730], [7, 6], [-3617, 510], [43867, 798], [-174611, 330],
+];
+/**
+ * ln (K−1)! to the working precision: the exact factorial for K < 500, else Stirling's
+ * series with ten Bernoulli terms (truncation below 1e-60 for x ≥ 500).
+ */
 export function lnGammaDec(K: number): Dec {
   let v = lnGammaCache.get(K);
   if (!v) {
-    let f = 1n;
-    for (let k = 2n; k < BigInt(K); k++) f *= k;
-    v = new Dec(f.toString()).ln();
+    if (K < 500) {
+      let f = 1n;
+      for (let k = 2n; k < BigInt(K); k++) f *= k;
+      v = new Dec(f.toString()).ln();
+    } else {
+      const x = new Dec(K);
+      v = x.minus(0.5).times(x.ln()).minus(x).plus(new Dec(2).times(Dec.acos(-1)).ln().div(2));
+      BERNOULLI.forEach(([num, den], i) => {
+        const n = 2 * (i + 1);
+        v = v!.plus(new Dec(num).div(new Dec(den).times(n).times(n - 1).times(x.pow(n - 1))));
+      });
+    }
     lnGammaCache.set(K, v);
   }
   return v;
