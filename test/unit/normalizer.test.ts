@@ -10,6 +10,7 @@ import {
   logNormalizer,
   logNormalizerFromLambda,
 } from '../../src/core';
+import { logExpPartialFraction, preferPartialFraction } from '../../src/core/cc/partialFraction';
 import { Dec, bigLogC, bigNaiveLogC, lnGammaDec } from '../reference/bigSeries';
 import { makeVector, rng, type VectorSpec } from '../reference/vectors';
 import { assertClose, logCTol, show } from './helpers';
@@ -134,12 +135,43 @@ describe('log C and μ against the arbitrary-precision reference (test/fixtures/
       const out = new Float64Array(ref.K);
       const { logC, mean } = ccMean(eta, out, ws);
       assertClose(logC, expected, logCTol(expected), `log C of ${show(eta)}`);
+      assertClose(logNormalizer(eta, ws), expected, logCTol(expected), `log C (without the mean) of ${show(eta)}`);
       for (const [j, m] of ref.mean) {
         const mu = Number(m);
         assertClose(mean[j], mu, 1e-12 * mu, `μ_${j} of ${show(eta)}`);
       }
     });
   }
+});
+
+describe('the partial-fraction route (small K, far-apart nodes)', () => {
+  it('is taken, and exact, where its error bound holds; falls back to the series where not', () => {
+    const r = rng(31);
+    let taken = 0;
+    let total = 0;
+    for (let n = 0; n < 300; n++) {
+      const K = 2 + Math.floor(r() * 20);
+      const spread = [20, 60, 150, 700][n % 4];
+      const eta = Array.from({ length: K }, () => r() * spread - spread / 2);
+      if (!preferPartialFraction(K, Math.max(...eta) - Math.min(...eta))) continue;
+      total++;
+      const pf = logExpPartialFraction(eta, K, 0, Math.max(...eta));
+      const expected = Number(bigLogC(eta).logC.toString());
+      if (pf === pf) {
+        taken++;
+        assertClose(-pf, expected, logCTol(expected), `partial fractions on ${show(eta)}`);
+      }
+      assertClose(logNormalizer(eta), expected, logCTol(expected), `log C of ${show(eta)}`);
+    }
+    assert.ok(total > 100 && taken > total / 2, `route taken ${taken} of ${total} times`);
+  });
+  it('refuses ties and close pairs', () => {
+    assert.ok(Number.isNaN(logExpPartialFraction([0, 50, 50, 100], 4, 0, 100)));
+    assert.ok(Number.isNaN(logExpPartialFraction([0, 50, 100 - 1e-9, 100], 4, 0, 100)));
+    // A close pair far below the top is harmless (its terms carry e^-50) and is accepted, exactly.
+    const low = [0, 1e-9, 50, 100];
+    assertClose(-logExpPartialFraction(low, 4, 0, 100), Number(bigLogC(low).logC.toString()), 1e-13 * 100, "close pair at the bottom");
+  });
 });
 
 describe('the oracle itself', () => {

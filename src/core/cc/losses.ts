@@ -82,7 +82,7 @@ export function ccNll(z: ArrayLike<number>, y: ArrayLike<number>, ws = new CcWor
   checkLogits(z);
   const K = z.length;
   checkSimplexTarget(y, K);
-  const logExp = logExpUnchecked(z, K, ws);
+  const logExp = logExpUnchecked(z, K, ws, 0, true);
   const grad = new Float64Array(K);
   meanFromSeries(ws, K, grad);
   let yz = 0;

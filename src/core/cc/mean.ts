@@ -29,6 +29,7 @@ export function meanFromSeries(
   }
   const terms = ws.terms;
   const T = ws.nTerms;
+  if (T === 0) throw new Error('meanFromSeries: the workspace holds no series (call logExpUnchecked with forMean)');
   const invSum = 1 / ws.sum;
 
   // g_0 first: it bounds every μ_j from below and sets the truncation level.

@@ -1,6 +1,7 @@
 import { checkEta, checkLambda } from './errors';
 import { lnGammaInt } from './logGamma';
 import { meanFromSeries } from './mean';
+import { logExpPartialFraction, preferPartialFraction } from './partialFraction';
 import { logSeriesSum } from './series';
 import { CcWorkspace } from './workspace';
 
@@ -16,14 +17,17 @@ function defaultWorkspace(): CcWorkspace {
 }
 
 /**
- * log exp[η] = −log C(e^η), leaving in `ws` what `ccMeanInto` needs.
- * The input is not checked; see `logExpDivDiff` for the checked version.
+ * log exp[η] = −log C(e^η) for the K numbers of `eta` from `offset`. The input is not
+ * checked; see `logExpDivDiff` for the checked version. With `forMean`, it always runs the
+ * series and leaves in `ws` what `meanFromSeries` needs; without, small well-separated
+ * vectors may take the (error-bounded) partial-fraction route instead.
  */
 export function logExpUnchecked(
   eta: ArrayLike<number>,
   K: number,
   ws: CcWorkspace,
   offset = 0,
+  forMean = false,
 ): number {
   let lo = eta[offset];
   let hi = lo;
@@ -33,6 +37,13 @@ export function logExpUnchecked(
     else if (v > hi) hi = v;
   }
   const rho = hi - lo;
+  if (!forMean && preferPartialFraction(K, rho)) {
+    const v = logExpPartialFraction(eta, K, offset, hi);
+    if (v === v) {
+      ws.nTerms = 0; // no series terms: the mean must call with forMean
+      return v;
+    }
+  }
   ws.ensureK(K);
   ws.c = lo;
   ws.rho = rho;
@@ -80,7 +91,7 @@ export function ccMean(
 ): { logC: number; mean: Float64Array } {
   checkEta(eta);
   const K = eta.length;
-  const logExp = logExpUnchecked(eta, K, ws);
+  const logExp = logExpUnchecked(eta, K, ws, 0, true);
   meanFromSeries(ws, K, out);
   return { logC: -logExp, mean: out };
 }

@@ -13,8 +13,8 @@ import type { CcWorkspace } from './workspace';
  *   Four degrees are advanced in one pass over the nodes: the four running sums are
  *   independent chains, which keeps the floating-point adder busy instead of waiting on one
  *   chain (the naive formula's product loop waits on its multiplier the same way).
- *   The table is rescaled by a power of two at each pass (exact), and the running sum by
- *   2^-600 when it grows past 2^600, so nothing overflows for any spread ρ.
+ *   The table is rescaled by 2^-512 (exact) when its largest entry passes 2^512, and the
+ *   running sum by 2^-600 when it passes 2^600, so nothing overflows for any spread ρ.
  *   Stopping: a_{m+j} ≤ a_m because w·t ≤ 1, so once m + 1 > ρ the tail after term m is at
  *   most t_m · q/(1 − q) with q = ρ/(m + 1); we stop when that is below 2^-56 of the sum.
  *
@@ -26,6 +26,8 @@ export const MAX_SPREAD = 1e6;
 
 const TWO_M600 = 2 ** -600;
 const TWO_P600 = 2 ** 600;
+const TWO_M512 = 2 ** -512;
+const TWO_P512 = 2 ** 512;
 const STOP = 2 ** -56;
 
 export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
@@ -43,30 +45,32 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   const w = ws.w;
   const h = ws.h;
   for (let j = 0; j < K; j++) h[j] = 1;
+  // Room for the expected number of terms (about ρ + a few √ρ), grown below if needed.
+  ws.ensureTerms(Math.ceil(rho + 12 * Math.sqrt(rho)) + 64);
+  let terms = ws.terms;
+  terms[0] = 1;
 
   let one = 1; // the m = 0 term, scaled like the others
   let tail = 0; // Σ_{m≥1} t_m
-  let logScale = 0; // true values = scaled values · 2^(logScale)
-  let G = 1; // t_m = G · (scaled h_m)
+  let logScale = 0; // true values = scaled values · 2^logScale
+  let G = 1; // t_m = G · (stored h_m)
   let m = 0;
   let n = 1;
-  ws.ensureTerms(8);
-  ws.terms[0] = 1;
 
   for (;;) {
-    // Rescale the table so its last (largest) entry is in [1, 2).
-    const top = h[K - 1];
-    const e = Math.floor(Math.log2(top));
-    const s = 2 ** -e;
-    G *= 2 ** e;
-
+    // One pass grows the table by at most K⁴ (< 2^80); rescaling only past 2^512 keeps
+    // every stored value finite and leaves most passes free of the extra multiply.
+    if (h[K - 1] > TWO_P512) {
+      for (let j = 0; j < K; j++) h[j] *= TWO_M512;
+      G *= TWO_P512;
+    }
     let a1 = 0;
     let a2 = 0;
     let a3 = 0;
     let a4 = 0;
     for (let j = 0; j < K; j++) {
       const wj = w[j];
-      a1 += wj * (h[j] * s);
+      a1 += wj * h[j];
       a2 += wj * a1;
       a3 += wj * a2;
       a4 += wj * a3;
@@ -83,8 +87,10 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
     const t4 = G * a4;
     m += 4;
 
-    ws.ensureTerms(n + 4);
-    const terms = ws.terms;
+    if (n + 4 > terms.length) {
+      ws.ensureTerms(n + 4);
+      terms = ws.terms;
+    }
     terms[n] = t1;
     terms[n + 1] = t2;
     terms[n + 2] = t3;
