@@ -7,6 +7,10 @@
  * Spread: η = spread · u with u uniform on [0, 1] and both ends attained, so ρ = max − min
  * = spread. Timings are medians of 5 runs of at least 0.1 s each.
  */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CcWorkspace, logExpUnchecked, logNormalizer, naiveLogC } from '../src/core';
 import { bigLogC } from '../test/reference/bigSeries';
 import { rng } from '../test/reference/vectors';
@@ -118,3 +122,37 @@ for (const K of KS) {
   }
 }
 process.stdout.write(failures.length ? `\nTargets missed:\n- ${failures.join('\n- ')}\n` : '\nAll targets met: exact everywhere, ≤ 1.5× the naive time, faster at K ≥ 100, ≤ 3× the floor at K = 10 000, spread 1.\n');
+
+// Streaming: the CLI's --file mode on 10⁵ and 10⁶ vectors; flat memory means the peak RSS
+// barely moves with a 10× larger file.
+if (!quick || process.argv.includes('--stream')) {
+  const dir = mkdtempSync(join(tmpdir(), 'loss-lens-bench-'));
+  process.stdout.write('\nStreaming: loss-lens normalizer --file=F (K = 10, JSON lines out)\n');
+  process.stdout.write('vectors     options              seconds  vectors/s  peak RSS (MB)\n');
+  const r = rng(77);
+  for (const n of [100_000, 1_000_000]) {
+    const file = join(dir, `v${n}.txt`);
+    const fd = openSync(file, 'w');
+    for (let i = 0; i < n; i += 1000) {
+      let chunk = '';
+      for (let j = 0; j < 1000; j++) chunk += `${Array.from({ length: 10 }, () => (r() * 4).toFixed(6)).join(',')}\n`;
+      writeSync(fd, chunk);
+    }
+    closeSync(fd);
+    for (const opts of [['--no-naive', '--no-mean'], []]) {
+      const t0 = process.hrtime.bigint();
+      const res = spawnSync(process.execPath, ['--require', join(__dirname, 'maxrss.cjs'), join(__dirname, '..', 'dist', 'cli.js'), 'normalizer', `--file=${file}`, ...opts], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+      });
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const rss = Number(/maxRSS_kB=(\d+)/.exec(res.stderr)?.[1] ?? NaN) / 1024;
+      if (res.status !== 0) failures.push(`streaming ${n}: exit ${res.status}: ${res.stderr}`);
+      process.stdout.write(
+        `${String(n).padEnd(11)} ${(opts.join(' ') || '(default)').padEnd(20)} ${secs.toFixed(2).padStart(7)} ${fmtRate(secs / n).padStart(10)} ${rss.toFixed(0).padStart(14)}\n`,
+      );
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exitCode = failures.length ? 1 : 0;

@@ -14,6 +14,7 @@ import {
   reportToJson,
   checkEta,
   ccMean,
+  type NormalizerReport,
 } from '../core';
 import { UsageError, checkKnown, flag, stringOption, type ParsedArgs } from './args';
 
@@ -23,6 +24,9 @@ export const NORMALIZER_HELP = `loss-lens normalizer: the continuous-categorical
   --lambda=p,q,r     probabilities λ > 0, normalized or not
   --file=F           one vector per line (JSON array or comma-separated); one JSON line
                      out per vector, streaming ("-" reads standard input)
+  --format=jsonl|table
+                     with --file: JSON lines (default), or a readable table with one row per
+                     vector (log C, the naive formula's error and digits lost, near-uniform)
   --input=eta|lambda|infer
                      how --file lines are read (default eta; infer: probabilities when
                      non-negative and summing to 1 within 1e-6, else logits)
@@ -34,7 +38,7 @@ export const NORMALIZER_HELP = `loss-lens normalizer: the continuous-categorical
 
 Exit 0 on success, 2 on bad input (the message names the value and its position).`;
 
-const KNOWN = ['eta', 'lambda', 'file', 'input', 'json', 'method', 'mean', 'naive', 'help'];
+const KNOWN = ['eta', 'lambda', 'file', 'input', 'format', 'json', 'method', 'mean', 'naive', 'help'];
 
 interface Settings {
   method: 'exact' | 'naive';
@@ -88,7 +92,11 @@ export async function runNormalizer(args: ParsedArgs, out: NodeJS.WritableStream
   const ws = new CcWorkspace();
 
   const file = stringOption(args, 'file');
-  if (file !== undefined) return streamFile(file, stringOption(args, 'input') ?? 'eta', s, ws, out);
+  if (file !== undefined) {
+    const format = stringOption(args, 'format') ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'table') throw new UsageError(`--format must be jsonl or table, got '${format}'`);
+    return streamFile(file, stringOption(args, 'input') ?? 'eta', s, ws, out, format === 'table');
+  }
 
   const etaText = stringOption(args, 'eta');
   const eta = etaText !== undefined
@@ -110,13 +118,16 @@ async function streamFile(
   s: Settings,
   ws: CcWorkspace,
   out: NodeJS.WritableStream,
+  table: boolean,
 ): Promise<number> {
+  if (table && (s.method === 'naive' || !s.withNaive)) throw new UsageError('--format=table shows the naive comparison; drop --method=naive and --no-naive');
   if (input !== 'eta' && input !== 'lambda' && input !== 'infer') {
     throw new UsageError(`--input must be eta, lambda or infer, got '${input}'`);
   }
   const stream = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
+  if (table) out.write(`${TABLE_HEADER}\n`);
   try {
     for await (const line of lines) {
       lineNo++;
@@ -125,18 +136,37 @@ async function streamFile(
       try {
         const values = parseNumbers(line, 'vector');
         const asLambda = input === 'lambda' || (input === 'infer' && inferInterpretation(values) === 'probabilities');
-        result = evaluate(asLambda ? lambdaToEta(values) : Float64Array.from(values), s, ws);
+        const eta = asLambda ? lambdaToEta(values) : Float64Array.from(values);
+        result = table ? tableRow(lineNo, analyzeEta(eta, { withMean: false, ws })) : evaluate(eta, s, ws);
       } catch (e) {
         if (e instanceof CcInputError || e instanceof UsageError) {
           throw new CcInputError(`${file}:${lineNo}: ${e.message}`);
         }
         throw e;
       }
-      if (!out.write(`${JSON.stringify(result)}\n`)) await once(out, 'drain');
+      const text = typeof result === 'string' ? result : JSON.stringify(result);
+      if (!out.write(`${text}\n`)) await once(out, 'drain');
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`cannot read ${file}: no such file`);
     throw e;
   }
   return 0;
+}
+
+const TABLE_HEADER =
+  'line      K  log C                naive f64 error  digits lost f64  naive f32 error  digits lost f32  near-uniform';
+
+function tableRow(line: number, r: NormalizerReport): string {
+  const err = (v: number | null): string => (v === null ? 'not run' : v === Infinity ? 'NaN/∞' : v === 0 ? '0' : v.toPrecision(3));
+  return [
+    String(line).padEnd(5),
+    String(r.K).padStart(6),
+    r.logC.toPrecision(15).padStart(20),
+    err(r.naive.float64.errorNats).padStart(16),
+    r.naive.float64.digitsLost.toFixed(1).padStart(16),
+    err(r.naive.float32.errorNats).padStart(16),
+    r.naive.float32.digitsLost.toFixed(1).padStart(16),
+    (r.nearUniform ? 'yes' : 'no').padStart(13),
+  ].join(' ');
 }

@@ -20,10 +20,12 @@ import { CcWorkspace } from './workspace';
  * away; the tests bound that share and the median).
  *
  * Near-uniform: a λ is near-uniform when a naive float32 implementation, the kind used in
- * training, keeps fewer than 3 correct digits of C, i.e. predicted float32 digitsLost > 4.22
- * (NEAR_UNIFORM_DIGITS_LOST). Uniform λ is the limit: every digit lost.
+ * training, keeps fewer than 2 correct digits of C (its log C is off by more than about
+ * 0.01 nats): predicted float32 digitsLost > 5.22 (NEAR_UNIFORM_DIGITS_LOST). Uniform λ is
+ * the limit, with every digit lost; freshly initialized networks sit deep inside.
  */
-export const NEAR_UNIFORM_DIGITS_LOST = PRECISION.float32.u > 0 ? -Math.log10(PRECISION.float32.u) - 3 : 0;
+export const NEAR_UNIFORM_DIGITS_KEPT = 2;
+export const NEAR_UNIFORM_DIGITS_LOST = -Math.log10(PRECISION.float32.u) - NEAR_UNIFORM_DIGITS_KEPT;
 
 /** Above this K the O(K²) naive formula is not run; its digits lost are estimated from a sample. */
 export const NAIVE_MAX_K = 20_000;

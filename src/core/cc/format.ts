@@ -1,5 +1,5 @@
 import type { NormalizerReport } from './analysis';
-import { NEAR_UNIFORM_DIGITS_LOST, digitsOf } from './analysis';
+import { NEAR_UNIFORM_DIGITS_KEPT, NEAR_UNIFORM_DIGITS_LOST, digitsOf } from './analysis';
 
 /** The report as JSON-safe data: NaN and ±Infinity become null (JSON has no such numbers). */
 export function reportToJson(report: NormalizerReport): unknown {
@@ -47,7 +47,7 @@ export function formatReport(report: NormalizerReport, heading?: string): string
   }
   lines.push(
     report.nearUniform
-      ? `near-uniform: yes (a naive float32 CC would lose more than ${NEAR_UNIFORM_DIGITS_LOST.toFixed(2)} digits here, keeping fewer than 3)`
+      ? `near-uniform: yes (a naive float32 CC would lose more than ${NEAR_UNIFORM_DIGITS_LOST.toFixed(2)} digits here, keeping fewer than ${NEAR_UNIFORM_DIGITS_KEPT})`
       : 'near-uniform: no',
   );
   return lines.join('\n');
