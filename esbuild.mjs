@@ -18,6 +18,13 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  // The integration suites, loaded by VS Code's extension host (mocha from node_modules).
+  {
+    ...common,
+    entryPoints: ['test/integration/suite/index.ts'],
+    outfile: 'dist/test/integration/index.js',
+    external: ['vscode', 'mocha'],
+  },
 ];
 
 if (watch) {

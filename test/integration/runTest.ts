@@ -1,0 +1,316 @@
+/**
+ * npm run test:integration: runs the suites in test/integration/suite inside a real VS Code
+ * extension host, then drives the UI like a person (command palette, notification, log) and
+ * takes screenshots.
+ *
+ * - With VSCODE_EXECUTABLE set (a VS Code desktop binary), through @vscode/test-electron.
+ * - Otherwise through code-server (VS Code 1.100.3's server build, installed by
+ *   scripts/install-code-server.sh from the npm registry) and Debian's Chromium, driven by
+ *   playwright-core. The test runner's exit code and output reach the page through
+ *   window.codeAutomationExit / window.codeAutomationLog.
+ *
+ * Options: --screenshots copies the PNGs to media/screenshots/ (for the README); --no-ui skips
+ * the UI phase, --no-suites the suites. Everything waits for a state, never by a fixed sleep.
+ * (The built-in color themes do not register in this code-server setup, so the screenshots are
+ * in the web workbench's default light theme.)
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { format } from 'node:util';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TESTS = join(ROOT, 'dist', 'test', 'integration', 'index.js');
+const WORKSPACE = join(ROOT, 'test', 'fixtures', 'workspace');
+const CODE_SERVER = join(ROOT, '.vscode-test', 'code-server-4.100.3', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const SHOTS = join(ROOT, '.vscode-test', 'screenshots');
+const args = new Set(process.argv.slice(2));
+
+function log(message: string): void {
+  process.stdout.write(`[integration] ${message}\n`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+/** Polls `probe` every 100 ms until it returns a value, or fails after `ms`. */
+async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function viaTestElectron(executable: string): Promise<number> {
+  const { runTests } = await import('@vscode/test-electron');
+  log(`VS Code at ${executable}`);
+  return runTests({
+    vscodeExecutablePath: executable,
+    extensionDevelopmentPath: ROOT,
+    extensionTestsPath: TESTS,
+    launchArgs: [WORKSPACE, '--disable-extensions', '--disable-workspace-trust'],
+  });
+}
+
+interface Server {
+  port: number;
+  process: ChildProcess;
+  dir: string;
+}
+
+async function startCodeServer(): Promise<Server> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'loss-lens-cs-'));
+  const userData = join(dir, 'user-data');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      'git.openRepositoryInParentFolders': 'never',
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.ignoreRecommendations': true,
+      'editor.minimap.enabled': false,
+      'window.commandCenter': false,
+      'chat.commandCenter.enabled': false,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    }),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      CODE_SERVER,
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--auth', 'none',
+      '--user-data-dir', userData,
+      '--extensions-dir', join(dir, 'extensions'),
+      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-getting-started-override', '--ignore-last-opened',
+    ],
+    {
+      detached: true, // its own process group, stopped as a whole
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  await waitFor(`code-server on port ${port}`, 60_000, async () => {
+    if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}):\n${output}`);
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return r.ok ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return { port, process: child, dir };
+}
+
+function stop(server: Server): void {
+  try {
+    if (server.process.pid) process.kill(-server.process.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+function url(port: number, folder: string, payload: [string, string][]): string {
+  return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** A copy of the fixture workspace, outside any git repository. */
+function uiWorkspace(server: Server): string {
+  const folder = join(server.dir, 'workspace');
+  mkdirSync(join(folder, '.vscode'), { recursive: true });
+  copyFileSync(join(WORKSPACE, 'vectors.py'), join(folder, 'vectors.py'));
+  writeFileSync(
+    join(folder, '.vscode', 'settings.json'),
+    JSON.stringify({ 'git.enabled': false, 'editor.minimap.enabled': false }),
+  );
+  return folder;
+}
+
+const remote = (port: number, path: string): string => `vscode-remote://127.0.0.1:${port}${path}`;
+
+/** Phase 1: the mocha suites in the extension host. Returns their exit code. */
+async function runSuites(browser: Browser, server: Server): Promise<number> {
+  const page = await browser.newPage();
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  await page.exposeFunction('codeAutomationLog', (_type: string, parts: unknown) => {
+    process.stdout.write(`${format(...(Array.isArray(parts) ? (parts as unknown[]) : [parts]))}\n`);
+  });
+  await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
+  await page.goto(
+    url(server.port, WORKSPACE, [
+      ['extensionDevelopmentPath', remote(server.port, ROOT)],
+      ['extensionTestsPath', remote(server.port, TESTS)],
+    ]),
+  );
+  const timeout = new Promise<number>((_, rej) => setTimeout(() => rej(new Error('the suites did not finish in 180 s')), 180_000));
+  const code = await Promise.race([exited, timeout]);
+  await page.close();
+  return code;
+}
+
+/** Runs a command from the palette by its title, clicking the row that shows that title. */
+async function palette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${command}`);
+  await pick(page, command);
+}
+
+/** Clicks the quick-pick row whose label is exactly `label`. */
+async function pick(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({
+    has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+  });
+  await row.first().click();
+}
+
+/** Phase 2: as a person would: open a file, select a vector, run the command from the palette. */
+async function runUi(browser: Browser, server: Server): Promise<string[]> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url(server.port, uiWorkspace(server), [['extensionDevelopmentPath', remote(server.port, ROOT)]]));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  const fileRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'vectors.py' }).first();
+  await fileRow.waitFor({ timeout: 60_000 });
+  await fileRow.click();
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  await editor.waitFor();
+  await waitFor('the editor to show the file', 30_000, async () => ((await editor.textContent())?.includes('teacher') ? true : undefined));
+  // Select the teacher's probabilities: line 5, the np.array(...) call.
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type('5');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('End');
+  for (let i = 0; i < 'np.array([0.1, 0.2, 0.7])'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
+  await palette(page, 'Loss Lens: Check CC Normalizer');
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Loss Lens: log C' });
+  await toast.waitFor({ timeout: 30_000 });
+  const message = (await toast.textContent()) ?? '';
+  if (!/log C = 2\.03281663\d* \(K = 3, read as probabilities\)/.test(message)) {
+    throw new Error(`unexpected notification: ${message}`);
+  }
+  await palette(page, 'Notifications: Clear All Notifications');
+  // Now a freshly initialized policy head, with nothing selected: the current line is read.
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type('12');
+  await page.keyboard.press('Enter');
+  await palette(page, 'Loss Lens: Check CC Normalizer');
+  const nearUniform = page.locator('.notifications-toasts .notification-list-item', { hasText: 'near-uniform' });
+  await nearUniform.waitFor({ timeout: 30_000 });
+  // VS Code marks a toast whose fade-in animation has ended.
+  await page.locator('.notification-fade-in-done', { hasText: 'near-uniform' }).waitFor({ timeout: 10_000 });
+  const text = (await nearUniform.textContent()) ?? '';
+  if (!/K = 6, read as logits\)\. A naive float32 CC loses 7\.2 of 7\.2 digits/.test(text)) {
+    throw new Error(`unexpected notification: ${text}`);
+  }
+  const shots: string[] = [];
+  mkdirSync(SHOTS, { recursive: true });
+  const first = join(SHOTS, 'check-normalizer.png');
+  await page.screenshot({ path: first });
+  shots.push(first);
+  // The full report in the Loss Lens log.
+  await palette(page, 'Notifications: Clear All Notifications');
+  await palette(page, 'Loss Lens: Show Log');
+  const output = page.locator('.panel .monaco-editor').filter({ hasText: 'near-uniform: yes' }).first();
+  await output.waitFor({ timeout: 30_000 });
+  const second = join(SHOTS, 'normalizer-log.png');
+  await page.screenshot({ path: second });
+  shots.push(second);
+  await page.close();
+  return shots;
+}
+
+async function viaCodeServer(): Promise<number> {
+  const install = spawnSync('bash', [join(ROOT, 'scripts', 'install-code-server.sh')], { stdio: 'inherit' });
+  if (install.status !== 0) throw new Error('scripts/install-code-server.sh failed');
+  if (!existsSync(TESTS)) throw new Error(`${TESTS} is missing: run npm run build first`);
+  const browser = await launchBrowser();
+  try {
+    let server = await startCodeServer();
+    log(`code-server 4.100.3 (VS Code 1.100.3) on 127.0.0.1:${server.port}`);
+    let code = 0;
+    try {
+      if (!args.has('--no-suites')) code = await runSuites(browser, server);
+    } finally {
+      stop(server);
+    }
+    if (code !== 0) return code;
+    if (!args.has('--no-ui')) {
+      server = await startCodeServer();
+      try {
+        const shots = await runUi(browser, server).catch(async (e: unknown) => {
+          const pages = browser.contexts().flatMap((c) => c.pages());
+          mkdirSync(SHOTS, { recursive: true });
+          const shot = join(SHOTS, 'failure.png');
+          if (pages.length) await pages[pages.length - 1].screenshot({ path: shot });
+          log(`UI phase failed; the screen at that moment: ${shot}`);
+          throw e;
+        });
+        log('UI: palette → Check CC Normalizer → notification → Show Log: ok');
+        for (const shot of shots) {
+          log(`screenshot ${shot}`);
+          if (args.has('--screenshots')) {
+            const dest = join(ROOT, 'media', 'screenshots');
+            mkdirSync(dest, { recursive: true });
+            copyFileSync(shot, join(dest, shot.split('/').pop()!));
+          }
+        }
+      } finally {
+        stop(server);
+      }
+    }
+    return 0;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const exe = process.env.VSCODE_EXECUTABLE;
+  return exe ? viaTestElectron(exe) : viaCodeServer();
+}
+
+main().then(
+  (code) => {
+    if (code !== 0) log(`failed with exit code ${code}`);
+    process.exit(code);
+  },
+  (e: unknown) => {
+    log(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exit(1);
+  },
+);
