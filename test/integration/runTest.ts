@@ -242,6 +242,18 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   const first = join(SHOTS, 'check-normalizer.png');
   await page.screenshot({ path: first });
   shots.push(first);
+  // A logging accident: the error names the entry and where it is in the file.
+  await palette(page, 'Notifications: Clear All Notifications');
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type('15');
+  await page.keyboard.press('Enter');
+  await palette(page, 'Loss Lens: Check CC Normalizer');
+  const error = page.locator('.notifications-toasts .notification-list-item', { hasText: 'is not a finite number' });
+  await error.waitFor({ timeout: 30_000 });
+  const errorText = (await error.textContent()) ?? '';
+  if (!/entry 2 \('nan'\) is not a finite number \(line 15, column 13\)/.test(errorText)) {
+    throw new Error(`unexpected error notification: ${errorText}`);
+  }
   // The full report in the Loss Lens log.
   await palette(page, 'Notifications: Clear All Notifications');
   await palette(page, 'Loss Lens: Show Log');
@@ -280,7 +292,7 @@ async function viaCodeServer(): Promise<number> {
           log(`UI phase failed; the screen at that moment: ${shot}`);
           throw e;
         });
-        log('UI: palette → Check CC Normalizer → notification → Show Log: ok');
+        log('UI: palette → Check CC Normalizer → notification; an error with its line and column; Show Log: ok');
         for (const shot of shots) {
           log(`screenshot ${shot}`);
           if (args.has('--screenshots')) {

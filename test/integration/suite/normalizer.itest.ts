@@ -92,6 +92,29 @@ export function register(): void {
       }
     });
 
+    it("with 'ask', offers both readings in a quick pick, the inferred one first", async () => {
+      const config = vscode.workspace.getConfiguration('lossLens');
+      await config.update('normalizer.interpretation', 'ask', vscode.ConfigurationTarget.Global);
+      try {
+        const editor = await openFixture('vectors.py');
+        select(editor, '[0.1, 0.2, 0.7]');
+        let settled = false;
+        const pending = check().then((r) => {
+          settled = true;
+          return r;
+        });
+        // Accept the first item of the quick pick once it is open (polling, no fixed sleep).
+        for (let i = 0; i < 100 && !settled; i++) {
+          await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const result = await pending;
+        assert.equal(result?.interpretation, 'probabilities');
+      } finally {
+        await config.update('normalizer.interpretation', undefined, vscode.ConfigurationTarget.Global);
+      }
+    });
+
     it('reports a non-finite entry instead of failing, and keeps working', async () => {
       const editor = await openFixture('vectors.py');
       select(editor, '[0.1, nan, 0.3]');
