@@ -85,10 +85,14 @@ function sampleIndices(eta: ArrayLike<number>): Int32Array {
   return Int32Array.from(picked);
 }
 
-/** The full report for η; `withMean: false` skips μ (large K, or like-for-like timing). */
+/**
+ * The full report for η; `withMean: false` skips μ (large K, or like-for-like timing).
+ * Above `naiveMaxK` (default NAIVE_MAX_K) the O(K²) naive formula is not run and its digits
+ * lost are estimated from a sample of terms, O(K·576).
+ */
 export function analyzeEta(
   eta: ArrayLike<number>,
-  options: { withMean?: boolean; ws?: CcWorkspace } = {},
+  options: { withMean?: boolean; ws?: CcWorkspace; naiveMaxK?: number } = {},
 ): NormalizerReport {
   checkEta(eta);
   const K = eta.length;
@@ -102,7 +106,7 @@ export function analyzeEta(
   } else {
     logC = -logExpUnchecked(eta, K, ws);
   }
-  const sampled = K > NAIVE_MAX_K;
+  const sampled = K > (options.naiveMaxK ?? NAIVE_MAX_K);
   const stats = naiveTermStats(eta, sampled ? sampleIndices(eta) : undefined);
   const naive = (precision: Precision): NaiveReport => {
     const digitsLost = predictDigitsLost(eta, -logC, precision, stats);

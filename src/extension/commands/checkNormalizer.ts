@@ -19,6 +19,11 @@ export interface CheckNormalizerResult {
 }
 
 const MAX_ROWS = 50;
+/**
+ * The command runs on the extension host's thread: above this K the O(K²) naive comparison is
+ * estimated from a sample of its terms instead of run (a few ms instead of seconds).
+ */
+const NAIVE_MAX_K_INTERACTIVE = 2000;
 
 /**
  * Loss Lens: Check CC Normalizer. Reads the selection (or the given text) as a vector or a
@@ -45,7 +50,7 @@ export function checkNormalizer(ctx: Ctx) {
       const reports = rows.map((row, r) => {
         try {
           const eta = how === 'probabilities' ? lambdaToEta(row) : Float64Array.from(row);
-          return analyzeEta(eta, { withMean: true });
+          return analyzeEta(eta, { withMean: true, naiveMaxK: NAIVE_MAX_K_INTERACTIVE });
         } catch (e) {
           throw e instanceof CcInputError && rows.length > 1 ? e.atRow(r) : e;
         }
