@@ -102,9 +102,8 @@ export async function runNormalizer(args: ParsedArgs, out: NodeJS.WritableStream
   const eta = etaText !== undefined
     ? Float64Array.from(parseNumbers(etaText, '--eta'))
     : lambdaToEta(parseNumbers(stringOption(args, 'lambda') ?? '', '--lambda'));
-  const result = evaluate(eta, s, ws);
   if (s.json || s.method === 'naive' || !s.withNaive) {
-    out.write(`${JSON.stringify(result)}\n`);
+    out.write(`${JSON.stringify(evaluate(eta, s, ws))}\n`);
   } else {
     const heading = etaText !== undefined ? 'input: η = log λ (logits)' : 'input: probabilities λ';
     out.write(`${formatReport(analyzeEta(eta, { withMean: s.withMean, ws }), heading)}\n`);

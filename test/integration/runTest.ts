@@ -199,6 +199,12 @@ async function pick(page: Page, label: string): Promise<void> {
   await row.first().click();
 }
 
+async function goToLine(page: Page, line: number): Promise<void> {
+  await page.keyboard.press('Control+g');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+}
+
 /** Phase 2: as a person would: open a file, select a vector, run the command from the palette. */
 async function runUi(browser: Browser, server: Server): Promise<string[]> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -211,9 +217,7 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   await editor.waitFor();
   await waitFor('the editor to show the file', 30_000, async () => ((await editor.textContent())?.includes('teacher') ? true : undefined));
   // Select the teacher's probabilities: line 5, the np.array(...) call.
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type('5');
-  await page.keyboard.press('Enter');
+  await goToLine(page, 5);
   await page.keyboard.press('End');
   for (let i = 0; i < 'np.array([0.1, 0.2, 0.7])'.length; i++) await page.keyboard.press('Shift+ArrowLeft');
   await palette(page, 'Loss Lens: Check CC Normalizer');
@@ -225,9 +229,7 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   }
   await palette(page, 'Notifications: Clear All Notifications');
   // Now a freshly initialized policy head, with nothing selected: the current line is read.
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type('12');
-  await page.keyboard.press('Enter');
+  await goToLine(page, 12);
   await palette(page, 'Loss Lens: Check CC Normalizer');
   const nearUniform = page.locator('.notifications-toasts .notification-list-item', { hasText: 'near-uniform' });
   await nearUniform.waitFor({ timeout: 30_000 });
@@ -244,9 +246,7 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   shots.push(first);
   // A logging accident: the error names the entry and where it is in the file.
   await palette(page, 'Notifications: Clear All Notifications');
-  await page.keyboard.press('Control+g');
-  await page.keyboard.type('15');
-  await page.keyboard.press('Enter');
+  await goToLine(page, 15);
   await palette(page, 'Loss Lens: Check CC Normalizer');
   const error = page.locator('.notifications-toasts .notification-list-item', { hasText: 'is not a finite number' });
   await error.waitFor({ timeout: 30_000 });
