@@ -2,7 +2,9 @@
 import { CcInputError } from './core';
 import { LiteralError } from './core/vectorLiteral';
 import { UsageError, parseArgs } from './cli/args';
+import { INSPECT_HELP, runInspect } from './cli/inspectCommand';
 import { NORMALIZER_HELP, runNormalizer } from './cli/normalizerCommand';
+import { LabelFileError, ReadCancelled } from './core/labels';
 
 const HELP = `loss-lens: loss diagnostics for soft targets
 
@@ -11,13 +13,18 @@ Usage: loss-lens <command> [options]
 Commands:
   normalizer   the continuous-categorical normalizer log C(λ), its mean, and how badly the
                naive formula fails on the same λ
+  inspect      statistics of a file of soft labels: entropy, max probability, distance from
+               uniform, rows off the simplex or near-uniform
 
 Run 'loss-lens <command> --help' for a command's options.
 
-${NORMALIZER_HELP}`;
+${NORMALIZER_HELP}
+
+${INSPECT_HELP}`;
 
 const commands: Record<string, (args: ReturnType<typeof parseArgs>, out: NodeJS.WritableStream) => Promise<number>> = {
   normalizer: runNormalizer,
+  inspect: runInspect,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -40,7 +47,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof CcInputError || e instanceof UsageError || e instanceof LiteralError) {
+    if (
+      e instanceof CcInputError ||
+      e instanceof UsageError ||
+      e instanceof LiteralError ||
+      e instanceof LabelFileError ||
+      e instanceof ReadCancelled
+    ) {
       process.stderr.write(`loss-lens: ${e.message}\n`);
       process.exitCode = 2;
     } else {

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './open';
+export * from './stats';
+export { openNpy } from './npy';
+export { openNpz } from './npz';
