@@ -18,6 +18,17 @@ const common = {
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+  // The label-statistics worker (worker_threads), next to the extension.
+  { ...common, entryPoints: ['src/extension/labelWorker.ts'], outfile: 'dist/labelWorker.js' },
+  // The panel's page: a browser bundle (chart.js, @vscode-elements) with no Node in it.
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    entryPoints: ['webview/panel.ts'],
+    outfile: 'dist/webview/panel.js',
+  },
   // The integration suites, loaded by VS Code's extension host (mocha from node_modules).
   {
     ...common,

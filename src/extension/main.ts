@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
 import { checkNormalizer } from './commands/checkNormalizer';
+import { inspectLabels } from './commands/inspectLabels';
+import { previews, registerLabelPreview } from './inspect/labelPreview';
+import { LossLensPanel } from './panel/lossLensPanel';
+import type { PanelView } from './panel/panelView';
 import { Ctx } from './context';
 
 type Factory = (ctx: Ctx) => (...args: never[]) => unknown;
@@ -7,12 +11,20 @@ type Factory = (ctx: Ctx) => (...args: never[]) => unknown;
 /** Every command, registered from one table: `lossLens.<name>`. */
 const COMMANDS: Record<string, Factory> = {
   checkNormalizer,
+  inspectLabels,
   showLog: (ctx) => () => ctx.log.show(),
 };
 
 let ctx: Ctx | undefined;
 
-export function activate(extension: vscode.ExtensionContext): { ctx: Ctx } {
+/** The API the extension returns: its context, and the panel (for the integration tests). */
+export interface LossLensApi {
+  ctx: Ctx;
+  panel: () => LossLensPanel | undefined;
+  previews: () => PanelView[];
+}
+
+export function activate(extension: vscode.ExtensionContext): LossLensApi {
   try {
     ctx = new Ctx(extension);
     extension.subscriptions.push(ctx);
@@ -20,8 +32,9 @@ export function activate(extension: vscode.ExtensionContext): { ctx: Ctx } {
       ctx.push(vscode.commands.registerCommand(`lossLens.${name}`, factory(ctx)));
     }
     const { version } = extension.extension.packageJSON as { version: string };
+    ctx.push(LossLensPanel.registerSerializer(ctx), registerLabelPreview(ctx));
     ctx.log.info(`Loss Lens ${version} activated`);
-    return { ctx };
+    return { ctx, panel: () => LossLensPanel.instance, previews: () => [...previews] };
   } catch (e) {
     void vscode.window.showErrorMessage(`Loss Lens failed to activate: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

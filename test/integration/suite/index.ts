@@ -4,12 +4,14 @@
  * runner (test/integration/runTest.ts), which prints the closing "N passed, N failed" line.
  */
 import Mocha from 'mocha';
+import { register as registerInspect } from './inspect.itest';
 import { register as registerNormalizer } from './normalizer.itest';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'loss-lens-integration', mocha);
   registerNormalizer();
+  registerInspect();
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const { passes = 0, pending = 0 } = runner.stats ?? {};

@@ -1,0 +1,73 @@
+/**
+ * Messages between the extension host and the Loss Lens panel (a webview). Data reaches the
+ * page only through these messages, never pasted into its HTML. Each message has a literal
+ * `type`; the comment says which way it travels.
+ */
+import type { LabelStatsResult } from '../core/labels/stats';
+
+/** What the panel shows about one inspected file (also its saved state). */
+export interface InspectView {
+  /** Absolute path (or URI string) of the file. */
+  file: string;
+  /** The file's name, for headings. */
+  name: string;
+  description: string;
+  /** Text formats carry line numbers, so a flagged row can open the file there. */
+  hasLines: boolean;
+  result: LabelStatsResult;
+}
+
+/** host → panel: an inspection started (the panel shows progress). */
+export interface InspectStarted {
+  type: 'inspect/started';
+  file: string;
+  name: string;
+}
+/** host → panel: how far the read has come, 0…1. */
+export interface InspectProgress {
+  type: 'inspect/progress';
+  fraction: number;
+}
+/** host → panel: the statistics of a file. */
+export interface InspectResult {
+  type: 'inspect/result';
+  view: InspectView;
+}
+/** host → panel: the file could not be read (or the read was cancelled). */
+export interface InspectFailed {
+  type: 'inspect/failed';
+  file: string;
+  name: string;
+  message: string;
+}
+export type HostToPanel = InspectStarted | InspectProgress | InspectResult | InspectFailed;
+
+/** panel → host: the page has loaded and listens. */
+export interface PanelReady {
+  type: 'ready';
+}
+/** panel → host: open the file at a line (a flagged row of a text file). */
+export interface OpenAt {
+  type: 'openAt';
+  file: string;
+  line: number;
+}
+/**
+ * panel → host: what the page now shows, read back from its DOM after each render (the
+ * integration tests assert on it; the host logs it at trace level).
+ */
+export interface Rendered {
+  type: 'rendered';
+  heading: string;
+  banner: string[];
+  summary: string;
+  charts: string[];
+  flaggedRows: number;
+  /** The error shown, if the file could not be read. */
+  error: string;
+  theme: string;
+}
+export type PanelToHost = PanelReady | OpenAt | Rendered;
+
+export const PANEL_VIEW_TYPE = 'lossLens.panel';
+export const PREVIEW_VIEW_TYPE = 'lossLens.labelPreview';
