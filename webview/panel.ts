@@ -15,12 +15,13 @@ import {
   LineController,
   LineElement,
   PointElement,
+  Title,
   Tooltip,
 } from 'chart.js';
 import type { HostToPanel, InspectView, PanelToHost } from '../src/shared/panelProtocol';
 import { renderView, type Palette } from './render';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Title, Tooltip, Legend);
 
 interface VsCodeApi {
   postMessage(message: PanelToHost): void;

@@ -152,6 +152,7 @@ function uiWorkspace(server: Server): string {
   const folder = join(server.dir, 'workspace');
   mkdirSync(join(folder, '.vscode'), { recursive: true });
   copyFileSync(join(WORKSPACE, 'vectors.py'), join(folder, 'vectors.py'));
+  copyFileSync(join(ROOT, 'test', 'fixtures', 'labels', 'npy', 'same.csv'), join(folder, 'teacher_soft_labels.csv'));
   writeFileSync(
     join(folder, '.vscode', 'settings.json'),
     JSON.stringify({ 'git.enabled': false, 'editor.minimap.enabled': false }),
@@ -262,6 +263,31 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   const second = join(SHOTS, 'normalizer-log.png');
   await page.screenshot({ path: second });
   shots.push(second);
+  // Inspect a CSV of soft labels from the palette; the panel opens beside the editor.
+  await palette(page, 'Notifications: Clear All Notifications');
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'teacher_soft_labels.csv' }).first().click();
+  await waitFor('the CSV in the editor', 30_000, async () => ((await editor.textContent())?.includes('p0,p1') ? true : undefined));
+  await palette(page, 'Loss Lens: Inspect Label Distribution');
+  const webview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await webview.locator('h1', { hasText: 'teacher_soft_labels.csv' }).waitFor({ timeout: 60_000 });
+  await webview.locator('canvas').nth(3).waitFor();
+  const banner = (await webview.locator('.banner').textContent()) ?? '';
+  if (!/2 rows off the simplex/.test(banner)) throw new Error(`unexpected banner: ${banner}`);
+  await palette(page, 'Notifications: Clear All Notifications');
+  await palette(page, 'View: Toggle Panel Visibility');
+  await palette(page, 'View: Toggle Primary Side Bar Visibility');
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await webview.locator('canvas').nth(3).scrollIntoViewIfNeeded();
+  await webview.locator('h1').scrollIntoViewIfNeeded();
+  const third = join(SHOTS, 'inspect-panel.png');
+  await page.screenshot({ path: third });
+  const fourth = join(SHOTS, 'inspect-panel-charts.png');
+  await webview.locator('section.charts').screenshot({ path: fourth });
+  shots.push(fourth);
+  shots.push(third);
+  // A flagged row of a text file opens the file at its line.
+  await webview.locator('table.flagged a', { hasText: '19' }).first().click();
+  await page.locator('.statusbar-item', { hasText: 'Ln 19, Col 1' }).first().waitFor({ timeout: 30_000 });
   await page.close();
   return shots;
 }
@@ -292,7 +318,7 @@ async function viaCodeServer(): Promise<number> {
           log(`UI phase failed; the screen at that moment: ${shot}`);
           throw e;
         });
-        log('UI: palette → Check CC Normalizer → notification; an error with its line and column; Show Log: ok');
+        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line: ok');
         for (const shot of shots) {
           log(`screenshot ${shot}`);
           if (args.has('--screenshots')) {

@@ -249,14 +249,17 @@ function parseRow(L: Layout, text: string, line: number, out: RowBuffer, firstDa
   }
 }
 
+/** What column selection needs to know of a table; parquet.ts selects with it too. */
+export type ColumnNames = Pick<Layout, 'file' | 'names' | 'ncols'>;
+
 /** Resolves the columns option: names, 1-based indices, and ranges of either ("2-11", "p0-p9"). */
-function selectColumns(L: Layout, spec: string): number[] {
+export function selectColumns(L: ColumnNames, spec: string): number[] {
   const tokens = spec.split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (tokens.length === 0) throw new LabelFileError(L.file, `no columns in the selection '${spec}'`);
   return tokens.flatMap((t) => resolveToken(L, t));
 }
 
-function resolveToken(L: Layout, t: string): number[] {
+function resolveToken(L: ColumnNames, t: string): number[] {
   const byName = (n: string): number => (L.names ? L.names.indexOf(n) : -1);
   const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
   if (!/^\d+$/.test(t) && byName(t) >= 0) return [byName(t)];
