@@ -85,6 +85,22 @@ export function register(): void {
       assert.match(failed.error, /truncated\.npy \(byte 1691\): the header says shape \(40, 5\)/);
     });
 
+    it('restores its content when hidden and shown again (the page state)', async () => {
+      await vscode.commands.executeCommand('lossLens.inspectLabels', vscode.Uri.file(join(root, 'same.jsonl')));
+      await rendered('same.jsonl');
+      const panel = api.panel()!;
+      const column = panel.view.panel.viewColumn;
+      // Another editor in the panel's group hides it; its page is discarded (no retained context).
+      const doc = await vscode.workspace.openTextDocument({ content: 'hide the panel', language: 'plaintext' });
+      await vscode.window.showTextDocument(doc, { viewColumn: column, preview: false });
+      await until('the panel to be hidden', () => (panel.view.panel.visible ? undefined : true));
+      panel.view.lastRendered = undefined;
+      panel.view.panel.reveal(column);
+      const again = await rendered('same.jsonl');
+      assert.match(again.summary, /rows 40/);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    });
+
     it('opens a .npy in the read-only label preview when asked (Open With)', async () => {
       const uri = vscode.Uri.file(join(root, 'soft_f32.npy'));
       await vscode.commands.executeCommand('vscode.openWith', uri, 'lossLens.labelPreview');
