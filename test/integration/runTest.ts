@@ -21,6 +21,9 @@ import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { LabelStats, openLabels } from '../../src/core/labels';
+import type { InspectView } from '../../src/shared/panelProtocol';
+import { panelUnderThemes, themesDirOf } from './webviewThemes';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TESTS = join(ROOT, 'dist', 'test', 'integration', 'index.js');
@@ -292,6 +295,26 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   return shots;
 }
 
+function copyShots(shots: string[]): void {
+  for (const shot of shots) {
+    log(`screenshot ${shot}`);
+    if (args.has('--screenshots')) {
+      const dest = join(ROOT, 'media', 'screenshots');
+      mkdirSync(dest, { recursive: true });
+      copyFileSync(shot, join(dest, shot.split('/').pop()!));
+    }
+  }
+}
+
+/** The statistics of the CSV fixture, as the panel would receive them. */
+async function sampleView(): Promise<InspectView> {
+  const file = join(ROOT, 'test', 'fixtures', 'labels', 'npy', 'same.csv');
+  const src = await openLabels(file);
+  const stats = new LabelStats(src.info.K);
+  for await (const c of src.chunks()) stats.add(c);
+  return { file, name: 'teacher_soft_labels.csv', description: src.info.description, hasLines: true, result: stats.result() };
+}
+
 async function viaCodeServer(): Promise<number> {
   const install = spawnSync('bash', [join(ROOT, 'scripts', 'install-code-server.sh')], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error('scripts/install-code-server.sh failed');
@@ -319,17 +342,15 @@ async function viaCodeServer(): Promise<number> {
           throw e;
         });
         log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line: ok');
-        for (const shot of shots) {
-          log(`screenshot ${shot}`);
-          if (args.has('--screenshots')) {
-            const dest = join(ROOT, 'media', 'screenshots');
-            mkdirSync(dest, { recursive: true });
-            copyFileSync(shot, join(dest, shot.split('/').pop()!));
-          }
-        }
+        copyShots(shots);
       } finally {
         stop(server);
       }
+    }
+    if (!args.has('--no-ui')) {
+      const shots = await panelUnderThemes(browser, ROOT, themesDirOf(CODE_SERVER), await sampleView(), SHOTS);
+      log('the panel page under Dark Modern, Light Modern and High Contrast: re-rendered on each theme change: ok');
+      copyShots(shots);
     }
     return 0;
   } finally {
