@@ -4,7 +4,7 @@ import { openNpz } from './npz';
 import { LabelFileError, type LabelSource, type ReadOptions } from './types';
 
 /** The file types Loss Lens reads soft labels from, by extension. */
-export const LABEL_EXTENSIONS = ['.npy', '.npz', '.csv', '.tsv', '.jsonl', '.ndjson', '.json'] as const;
+export const LABEL_EXTENSIONS = ['.npy', '.npz', '.csv', '.tsv', '.jsonl', '.ndjson', '.json', '.parquet'] as const;
 
 /** Opens a soft-label file by its extension; a file that cannot be opened is a LabelFileError. */
 export async function openLabels(file: string, opts: ReadOptions = {}): Promise<LabelSource> {
@@ -35,6 +35,8 @@ async function openByExtension(file: string, opts: ReadOptions): Promise<LabelSo
       return (await import('./jsonl')).openJsonl(file, opts);
     case '.json':
       return (await import('./jsonl')).openJson(file, opts);
+    case '.parquet':
+      return (await import('./parquet')).openParquet(file, opts);
     default:
       throw new LabelFileError(file, `unknown file type '${ext || '(none)'}'; soft labels are read from ${LABEL_EXTENSIONS.join(', ')}`);
   }

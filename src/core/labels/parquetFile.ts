@@ -54,7 +54,7 @@ const limited = (fn: Decompress) => (input: Uint8Array, outputLength: number): U
 export const COMPRESSORS: Compressors = {
   // unzip takes the gzip framing the format asks for and the zlib framing some writers use.
   GZIP: limited(zlib.unzipSync),
-  BROTLI: limited(zlib.brotliDecompressSync as Decompress),
+  BROTLI: limited(zlib.brotliDecompressSync),
   ...(zstd ? { ZSTD: limited(zstd) } : {}),
 };
 export const CODECS: readonly string[] = ['UNCOMPRESSED', 'SNAPPY', ...Object.keys(COMPRESSORS)];
@@ -92,18 +92,17 @@ export async function openParquetFile(file: string): Promise<ParquetFile> {
   const buffer = await fileBuffer(file, size);
   try {
     const { metadata, metaStart } = await readFooter(file, buffer, size);
-    let schema: SchemaTree;
     try {
-      schema = parquetSchema(metadata);
+      const schema = parquetSchema(metadata);
+      if (schema.count !== metadata.schema.length) throw new Error(`the schema's tree holds ${schema.count} of its ${metadata.schema.length} elements`);
+      const groups = rowGroups(file, metadata, metaStart);
+      const rows = groups.reduce((n, g) => n + g.rows, 0);
+      if (BigInt(rows) !== metadata.num_rows) throw new Error(`it says ${metadata.num_rows} rows, but its row groups hold ${rows}`);
+      return { file, size, metadata, schema, groups, rows };
     } catch (e) {
-      throw corrupt(file, 'the schema', e, metaStart);
+      // Also a TypeError: a field that a corrupt footer left out, which hyparquet does not check.
+      throw corrupt(file, 'the metadata', e, metaStart);
     }
-    const groups = rowGroups(file, metadata, metaStart);
-    const rows = groups.reduce((n, g) => n + g.rows, 0);
-    if (BigInt(rows) !== metadata.num_rows) {
-      throw corrupt(file, 'the metadata', `it says ${metadata.num_rows} rows, but its row groups hold ${rows}`, metaStart);
-    }
-    return { file, size, metadata, schema, groups, rows };
   } finally {
     await buffer.close();
   }
@@ -125,15 +124,24 @@ async function readFooter(file: string, buffer: AsyncBuffer, size: number): Prom
   const length = tail.getUint32(0, true);
   const metaStart = size - 8 - length;
   if (metaStart < 4 || length > MAX_METADATA_BYTES) {
-    throw new LabelFileError(file, `corrupt parquet file: the footer says the metadata is ${length} bytes, but ${size - 12} bytes lie between the magic numbers`, {
-      byteOffset: size - 8,
-    });
+    const but = metaStart < 4 ? `but ${size - 12} bytes lie between the magic numbers` : `more than this reader accepts (${MAX_METADATA_BYTES >> 20} MiB)`;
+    throw new LabelFileError(file, `corrupt parquet file: the footer says the metadata is ${length} bytes, ${but}`, { byteOffset: size - 8 });
   }
+  let metadata: FileMetaData;
   try {
-    return { metadata: parquetMetadata(await buffer.slice(metaStart, size)), metaStart };
+    // geoparquet: false skips a pass over the schema that never ends on a negative num_children.
+    metadata = parquetMetadata(await buffer.slice(metaStart, size), { geoparquet: false });
   } catch (e) {
     throw corrupt(file, 'the metadata cannot be decoded', e, metaStart);
   }
+  // Fields a corrupt footer can leave out or make negative, which hyparquet takes as they come.
+  for (const [i, e] of metadata.schema.entries()) {
+    if (typeof e.name !== 'string') throw corrupt(file, 'the schema', `element ${i + 1} has no name`, metaStart);
+    if (e.num_children !== undefined && !(Number.isInteger(e.num_children) && e.num_children >= 0)) {
+      throw corrupt(file, 'the schema', `element "${e.name}" says it has ${e.num_children} children`, metaStart);
+    }
+  }
+  return { metadata, metaStart };
 }
 
 /** Each row group's rows and bytes, after checking that its column chunks lie within the file. */
