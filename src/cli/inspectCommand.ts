@@ -3,10 +3,13 @@ import { UsageError, checkKnown, flag, stringOption, type ParsedArgs } from './a
 
 export const INSPECT_HELP = `loss-lens inspect FILE: statistics of a file of soft labels
 
-  FILE               .npy, .npz, .csv, .tsv, .jsonl, .ndjson or .json; one row per example
+  FILE               .npy, .npz, .csv, .tsv, .jsonl, .ndjson, .json or .parquet; one row
+                     per example
   --array=NAME       .npz: the array (default: the only one, else the first 2-D one)
-  --columns=SPEC     .csv/.tsv: columns by name or 1-based index, ranges allowed ("2-11")
-  --field=NAME       .jsonl/.json: the field holding each vector (default: detected)
+  --columns=SPEC     .csv/.tsv/.parquet: columns by name or 1-based index, ranges allowed
+                     ("2-11", "p0-p9")
+  --field=NAME       .jsonl/.json/.parquet: the field or list column holding each vector
+                     (default: detected)
   --classes=K        1-D integer labels: the number of classes (default: largest + 1)
   --sum-tolerance=X  |Σp − 1| above X makes a row invalid (default 1e-3)
   --no-naive         skip the naive CC normalizer's digits lost per row (and so the
