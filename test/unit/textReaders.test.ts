@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openCsv } from '../../src/core/labels/csv';
-import { openJson, openJsonl, parseJsonValue } from '../../src/core/labels/jsonl';
+import { openJson } from '../../src/core/labels/jsonStream';
+import { openJsonl } from '../../src/core/labels/jsonl';
+import { parseJsonValue } from '../../src/core/labels/jsonValue';
 import { LabelFileError, ReadCancelled, type LabelChunk, type LabelSource, type ReadOptions } from '../../src/core/labels/types';
 import { rng } from '../reference/vectors';
 

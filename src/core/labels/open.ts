@@ -34,7 +34,7 @@ async function openByExtension(file: string, opts: ReadOptions): Promise<LabelSo
     case '.ndjson':
       return (await import('./jsonl')).openJsonl(file, opts);
     case '.json':
-      return (await import('./jsonl')).openJson(file, opts);
+      return (await import('./jsonStream')).openJson(file, opts);
     case '.parquet':
       return (await import('./parquet')).openParquet(file, opts);
     default:
