@@ -291,6 +291,14 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   // A flagged row of a text file opens the file at its line.
   await webview.locator('table.flagged a', { hasText: '19' }).first().click();
   await page.locator('.statusbar-item', { hasText: 'Ln 19, Col 1' }).first().waitFor({ timeout: 30_000 });
+  // Developer: Reload Window restarts the workbench the way VS Code does (it saves its state
+  // first): the serializer must bring the panel back with its content.
+  const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+  await palette(page, 'Developer: Reload Window');
+  await reloaded; // the old page is gone: whatever shows next was revived
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await webview.locator('h1', { hasText: 'teacher_soft_labels.csv' }).waitFor({ timeout: 60_000 });
+  await webview.locator('canvas').nth(3).waitFor();
   await page.close();
   return shots;
 }
@@ -341,7 +349,7 @@ async function viaCodeServer(): Promise<number> {
           log(`UI phase failed; the screen at that moment: ${shot}`);
           throw e;
         });
-        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line: ok');
+        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content: ok');
         copyShots(shots);
       } finally {
         stop(server);
