@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LabelStats, openLabels } from '../../src/core/labels';
 import { assertClose } from './helpers';
+import { numpyValues } from './labelHelpers';
 
 const DIR = join(__dirname, '..', 'fixtures', 'labels', 'npy');
-const valuesText = readFileSync(join(DIR, 'values.json'), 'utf8').replace(/-?Infinity|NaN/g, (w) => `"${w}"`);
-const soft = (JSON.parse(valuesText) as { soft: (number | string)[][] }).soft.map((r) => r.map(Number));
+const soft = numpyValues().soft;
 
 async function statsOf(file: string) {
   const src = await openLabels(join(DIR, file));

@@ -14,7 +14,8 @@ import * as zlib from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { openLabels } from '../../src/core/labels/open';
 import { openParquet } from '../../src/core/labels/parquet';
-import { LabelFileError, ReadCancelled, type LabelChunk, type LabelSource, type ReadOptions } from '../../src/core/labels/types';
+import { LabelFileError, ReadCancelled, type ReadOptions } from '../../src/core/labels/types';
+import { numpyValues, readAll, sameValues } from './labelHelpers';
 
 const ROOT = join(__dirname, '..', '..');
 const DIR = join(__dirname, '..', 'fixtures', 'labels', 'parquet');
@@ -22,34 +23,10 @@ const fix = (name: string): string => join(DIR, name);
 const TMP = mkdtempSync(join(tmpdir(), 'loss-lens-parquet-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
-// Python's json writes NaN and Infinity as bare words: quote them, and read them back with Number.
-const valuesText = readFileSync(join(DIR, '..', 'npy', 'values.json'), 'utf8').replace(/-?Infinity|NaN/g, (w) => `"${w}"`);
-const SOFT = (JSON.parse(valuesText) as { soft: (number | string)[][] }).soft.map((row) => row.map(Number));
+const SOFT = numpyValues().soft;
 const exact = (x: number): number => x;
 
-async function readAll(src: LabelSource): Promise<{ rows: number[][]; chunks: LabelChunk[] }> {
-  const rows: number[][] = [];
-  const chunks: LabelChunk[] = [];
-  for await (const c of src.chunks()) {
-    assert.equal(c.K, src.info.K);
-    assert.equal(c.data.length, c.rows * c.K);
-    assert.equal(c.firstRow, rows.length, 'chunks arrive in order');
-    for (let r = 0; r < c.rows; r++) rows.push(Array.from(c.data.subarray(r * c.K, (r + 1) * c.K)));
-    chunks.push(c);
-  }
-  return { rows, chunks };
-}
-
 const read = async (name: string, opts?: ReadOptions): Promise<Awaited<ReturnType<typeof readAll>>> => readAll(await openParquet(fix(name), opts));
-
-/** Every cell equal to the expected one after `round` (NaN equal to NaN), or a message naming the first that is not. */
-function sameValues(actual: number[][], expected: number[][], round: (x: number) => number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: row count`);
-  expected.forEach((row, r) => {
-    assert.equal(actual[r].length, row.length, `${what}: row ${r} length`);
-    row.forEach((x, k) => assert.ok(Object.is(actual[r][k], round(x)), `${what}: row ${r} column ${k}: got ${actual[r][k]}, expected ${round(x)}`));
-  });
-}
 
 async function assertFails(file: string, pattern: RegExp, opts?: ReadOptions): Promise<LabelFileError> {
   let error: LabelFileError | undefined;

@@ -12,7 +12,8 @@ import { openCsv } from '../../src/core/labels/csv';
 import { openJson } from '../../src/core/labels/jsonStream';
 import { openJsonl } from '../../src/core/labels/jsonl';
 import { parseJsonValue } from '../../src/core/labels/jsonValue';
-import { LabelFileError, ReadCancelled, type LabelChunk, type LabelSource, type ReadOptions } from '../../src/core/labels/types';
+import { LabelFileError, ReadCancelled, type LabelSource, type ReadOptions } from '../../src/core/labels/types';
+import { readAll } from './labelHelpers';
 import { rng } from '../reference/vectors';
 
 const FIX = join(__dirname, '..', 'fixtures', 'labels');
@@ -30,21 +31,6 @@ const REF: number[][] = readFileSync(fix('soft_noheader.csv'), 'utf8').trim().sp
 /** The 1-based numbers of the lines for which `keep` holds. */
 function linesWhere(file: string, keep: (line: string, i: number) => boolean): number[] {
   return readFileSync(file, 'utf8').split('\n').flatMap((l, i) => (keep(l.replace(/\r$/, ''), i) ? [i + 1] : []));
-}
-
-async function readAll(src: LabelSource): Promise<{ rows: number[][]; lines: number[]; chunks: LabelChunk[] }> {
-  const rows: number[][] = [];
-  const lines: number[] = [];
-  const chunks: LabelChunk[] = [];
-  for await (const c of src.chunks()) {
-    assert.equal(c.K, src.info.K);
-    assert.equal(c.data.length, c.rows * c.K);
-    assert.equal(c.firstRow, rows.length);
-    for (let r = 0; r < c.rows; r++) rows.push(Array.from(c.data.subarray(r * c.K, (r + 1) * c.K)));
-    lines.push(...(c.lines ?? []));
-    chunks.push(c);
-  }
-  return { rows, lines, chunks };
 }
 
 const readFile = async (file: string, opts?: ReadOptions): Promise<ReturnType<typeof readAll>> => readAll(await open(file, opts));

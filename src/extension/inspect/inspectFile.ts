@@ -28,7 +28,7 @@ export async function inspectInto(ctx: Ctx, uri: vscode.Uri, view: PanelView): P
         return inspectInWorker(
           ctx.extension.extensionPath,
           file,
-          { array: ctx.config.labelsArray, chunkRows: undefined },
+          { array: ctx.config.labelsArray },
           { sumTolerance: ctx.config.labelsSumTolerance, maxFlagged: ctx.config.labelsMaxFlaggedRows },
           (fraction) => {
             progress.report({ increment: Math.max(0, 100 * fraction - shown), message: `${Math.round(100 * fraction)}%` });
