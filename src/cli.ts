@@ -4,6 +4,8 @@ import { LiteralError } from './core/vectorLiteral';
 import { UsageError, parseArgs } from './cli/args';
 import { INSPECT_HELP, runInspect } from './cli/inspectCommand';
 import { NORMALIZER_HELP, runNormalizer } from './cli/normalizerCommand';
+import { PROBE_HELP, runProbeCommand } from './cli/probeCommand';
+import { ProbeSetupError } from './probe/errors';
 import { LabelFileError, ReadCancelled } from './core/labels';
 
 const HELP = `loss-lens: loss diagnostics for soft targets
@@ -15,16 +17,22 @@ Commands:
                naive formula fails on the same λ
   inspect      statistics of a file of soft labels: entropy, max probability, distance from
                uniform, rows off the simplex or near-uniform
+  probe        train a model for a few hundred steps with cross-entropy, label smoothing
+               and CC-LS (or soft-target CE vs CC) side by side, with the CC normalizer's
+               health at every evaluation
 
 Run 'loss-lens <command> --help' for a command's options.
 
 ${NORMALIZER_HELP}
 
-${INSPECT_HELP}`;
+${INSPECT_HELP}
+
+${PROBE_HELP}`;
 
 const commands: Record<string, (args: ReturnType<typeof parseArgs>, out: NodeJS.WritableStream) => Promise<number>> = {
   normalizer: runNormalizer,
   inspect: runInspect,
+  probe: runProbeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -52,7 +60,8 @@ main(process.argv.slice(2)).then(
       e instanceof UsageError ||
       e instanceof LiteralError ||
       e instanceof LabelFileError ||
-      e instanceof ReadCancelled
+      e instanceof ReadCancelled ||
+      e instanceof ProbeSetupError
     ) {
       process.stderr.write(`loss-lens: ${e.message}\n`);
       process.exitCode = 2;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { BackendChoice } from '../shared/probeProtocol';
 
 export type NormalizerInterpretation = 'infer' | 'ask' | 'probabilities' | 'logits';
 
@@ -27,5 +28,61 @@ export class Config {
   /** .npz: the array to inspect; empty for the default choice. */
   get labelsArray(): string | undefined {
     return this.section.get<string>('labels.npzArray', '') || undefined;
+  }
+
+  get probeBackend(): BackendChoice {
+    return this.section.get<BackendChoice>('probe.backend', 'auto');
+  }
+
+  get probeDevice(): 'auto' | 'cpu' | 'cuda' {
+    return this.section.get<'auto' | 'cpu' | 'cuda'>('probe.device', 'auto');
+  }
+
+  get probePythonPath(): string {
+    return this.section.get<string>('probe.pythonPath', '');
+  }
+
+  get probeSteps(): number {
+    return this.section.get<number>('probe.steps', 300);
+  }
+
+  get probeBatchSize(): number {
+    return this.section.get<number>('probe.batchSize', 64);
+  }
+
+  get probeLearningRate(): number {
+    return this.section.get<number>('probe.learningRate', 1e-3);
+  }
+
+  get probeSeeds(): number {
+    return this.section.get<number>('probe.seeds', 1);
+  }
+
+  get probeLosses(): string[] {
+    return this.section.get<string[]>('probe.losses', ['ce', 'ls', 'cc-ls']);
+  }
+
+  get probeAlpha(): number {
+    return this.section.get<number>('probe.alpha', 0.1);
+  }
+
+  get probeTemperature(): number {
+    return this.section.get<number>('probe.temperature', 2);
+  }
+
+  get probeEvalEvery(): number {
+    return this.section.get<number>('probe.evalEvery', 25);
+  }
+
+  get probeEvalRows(): number {
+    return this.section.get<number>('probe.evalRows', 1000);
+  }
+
+  get probeFashionMnistDir(): string {
+    return this.section.get<string>('probe.fashionMnistDir', '');
+  }
+
+  get probeMaxHeapMb(): number {
+    return this.section.get<number>('probe.maxHeapMb', 4096);
   }
 }

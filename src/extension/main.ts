@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import { checkNormalizer } from './commands/checkNormalizer';
 import { inspectLabels } from './commands/inspectLabels';
+import { openProbeRun } from './commands/openProbeRun';
+import { cancelProbe, probeTraining } from './commands/probeTraining';
+import { ProbeSession } from './probe/probeSession';
 import { previews, registerLabelPreview } from './inspect/labelPreview';
 import { LossLensPanel } from './panel/lossLensPanel';
 import type { PanelView } from './panel/panelView';
@@ -12,6 +15,9 @@ type Factory = (ctx: Ctx) => (...args: never[]) => unknown;
 const COMMANDS: Record<string, Factory> = {
   checkNormalizer,
   inspectLabels,
+  probeTraining,
+  cancelProbe,
+  openProbeRun,
   showLog: (ctx) => () => ctx.log.show(),
 };
 
@@ -22,6 +28,8 @@ export interface LossLensApi {
   ctx: Ctx;
   panel: () => LossLensPanel | undefined;
   previews: () => PanelView[];
+  /** The running probe, if any. */
+  probe: () => ProbeSession | undefined;
 }
 
 export function activate(extension: vscode.ExtensionContext): LossLensApi {
@@ -34,7 +42,7 @@ export function activate(extension: vscode.ExtensionContext): LossLensApi {
     const { version } = extension.extension.packageJSON as { version: string };
     ctx.push(LossLensPanel.registerSerializer(ctx), registerLabelPreview(ctx));
     ctx.log.info(`Loss Lens ${version} activated`);
-    return { ctx, panel: () => LossLensPanel.instance, previews: () => [...previews] };
+    return { ctx, panel: () => LossLensPanel.instance, previews: () => [...previews], probe: () => ProbeSession.running };
   } catch (e) {
     void vscode.window.showErrorMessage(`Loss Lens failed to activate: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

@@ -48,6 +48,12 @@ export class PanelView implements vscode.Disposable {
       case 'openAt':
         void openAt(m.file, m.line);
         break;
+      case 'probe/cancel':
+        void vscode.commands.executeCommand('lossLens.cancelProbe');
+        break;
+      case 'probe/open':
+        void vscode.commands.executeCommand('lossLens.openProbeRun');
+        break;
     }
   }
 
