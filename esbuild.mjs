@@ -1,6 +1,6 @@
 // Bundles the extension (CommonJS, `vscode` external) and the CLI (a Node script).
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -20,6 +20,14 @@ const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   // The label-statistics worker (worker_threads), next to the extension.
   { ...common, entryPoints: ['src/extension/labelWorker.ts'], outfile: 'dist/labelWorker.js' },
+  // The probe worker (worker_threads): tfjs training, or the PyTorch child's driver. tfjs-node
+  // is optional and never bundled: it is required at run time when the user has installed it.
+  {
+    ...common,
+    entryPoints: ['src/probe/probeWorker.ts'],
+    outfile: 'dist/probeWorker.js',
+    external: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  },
   // The panel's page: a browser bundle (chart.js, @vscode-elements) with no Node in it.
   {
     ...common,
@@ -37,6 +45,13 @@ const builds = [
     external: ['vscode', 'mocha'],
   },
 ];
+
+// tfjs-backend-wasm loads its .wasm binaries from a folder at run time; the probe runtime
+// (src/probe/tfjs/backend.ts) looks for them in dist/tfjs-wasm next to the bundles.
+const wasmSrc = new URL('./node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url);
+const wasmDst = new URL('./dist/tfjs-wasm/', import.meta.url);
+mkdirSync(wasmDst, { recursive: true });
+for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(new URL(f, wasmSrc), new URL(f, wasmDst));
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -1,7 +1,8 @@
 /**
  * The Loss Lens panel (runs in the webview). Data arrives only as typed messages
  * (src/shared/panelProtocol.ts); the page keeps the last view in the webview state, so it is
- * restored when the panel is hidden and shown, or revived after a restart.
+ * restored when the panel is hidden and shown, or revived after a restart. It shows either an
+ * inspected file or a training probe: whichever kind of message came last.
  */
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
@@ -12,6 +13,7 @@ import {
   Chart,
   Legend,
   LinearScale,
+  LogarithmicScale,
   LineController,
   LineElement,
   PointElement,
@@ -19,14 +21,21 @@ import {
   Tooltip,
 } from 'chart.js';
 import type { HostToPanel, InspectView, PanelToHost } from '../src/shared/panelProtocol';
+import type { ProbePalette } from './probeCharts';
+import { ProbeView, type ProbeHost, type ProbeViewState } from './probeView';
 import { renderView, type Palette } from './render';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Title, Tooltip, Legend);
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, Title, Tooltip, Legend);
 
+/** The webview state: one of the two views (the one shown). */
+interface PanelState {
+  view?: InspectView;
+  probe?: ProbeViewState;
+}
 interface VsCodeApi {
   postMessage(message: PanelToHost): void;
-  getState(): { view?: InspectView } | undefined;
-  setState(state: { view?: InspectView }): void;
+  getState(): PanelState | undefined;
+  setState(state: PanelState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
@@ -34,6 +43,18 @@ const vscode = acquireVsCodeApi();
 const app = document.getElementById('app') as HTMLElement;
 let charts: Chart[] = [];
 let current: InspectView | undefined = vscode.getState()?.view;
+let mode: 'inspect' | 'probe' | undefined = current ? 'inspect' : undefined;
+// Kept while an inspection is shown, so a probe that goes on streaming comes back whole.
+let probe: ProbeView | undefined;
+const probeHost: ProbeHost = {
+  post: (m) => vscode.postMessage(m),
+  save: (s) => {
+    if (mode === 'probe') vscode.setState({ probe: s });
+  },
+  rendered: () => {
+    if (mode === 'probe') report();
+  },
+};
 
 function cssVar(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -51,12 +72,48 @@ function palette(): Palette {
   };
 }
 
+/** A fixed colour per loss kind, from the theme's chart colours. */
+function probePalette(): ProbePalette {
+  const p = palette();
+  return {
+    text: p.text,
+    grid: p.grid,
+    font: p.font,
+    loss: {
+      ce: cssVar('--vscode-charts-blue', '#3794ff'),
+      ls: cssVar('--vscode-charts-yellow', '#cca700'),
+      'cc-ls': cssVar('--vscode-charts-green', '#89d185'),
+      'soft-ce': cssVar('--vscode-charts-purple', '#b180d7'),
+      cc: cssVar('--vscode-charts-red', '#f14c4c'),
+    },
+  };
+}
+
 function themeKind(): string {
   const c = document.body.classList;
   return c.contains('vscode-high-contrast-light') ? 'high-contrast-light' : c.contains('vscode-high-contrast') ? 'high-contrast' : c.contains('vscode-dark') ? 'dark' : 'light';
 }
 
+/** Leaves the probe view (its charts go; its model stays). */
+function toInspect(): void {
+  if (mode === 'probe') probe?.destroy();
+  mode = 'inspect';
+}
+
+function toProbe(): ProbeView {
+  probe ??= new ProbeView(app, { events: [] }, probeHost);
+  if (mode !== 'probe') {
+    for (const c of charts) c.destroy();
+    charts = [];
+    current = undefined;
+    mode = 'probe';
+    probe.build(probePalette());
+  }
+  return probe;
+}
+
 function show(view: InspectView): void {
+  toInspect();
   current = view;
   vscode.setState({ view });
   for (const c of charts) c.destroy();
@@ -66,16 +123,18 @@ function show(view: InspectView): void {
 
 /** Tells the host what the page now shows, read back from the DOM. */
 function report(): void {
+  const probed = mode === 'probe' ? probe?.report() : undefined;
   const text = (sel: string): string => (app.querySelector(sel)?.textContent ?? '').replace(/\s+/g, ' ').trim();
   vscode.postMessage({
     type: 'rendered',
     heading: text('h1'),
     banner: Array.from(app.querySelectorAll('.banner .warning, .banner .ok'), (e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()),
     summary: Array.from(app.querySelectorAll('.summary > *'), (e) => (e.textContent ?? '').trim()).join(' '),
-    charts: charts.map((c) => `${String(c.options.plugins?.title?.text ?? '')}: ${c.data.datasets.map((d) => (d.data as number[]).length).join('/')} points`),
+    charts: probed?.charts ?? charts.map((c) => `${String(c.options.plugins?.title?.text ?? '')}: ${c.data.datasets.map((d) => (d.data as number[]).length).join('/')} points`),
     flaggedRows: app.querySelectorAll('table.flagged tbody tr').length,
     error: text('.error'),
     theme: themeKind(),
+    ...(probed ? { probe: probed.probe } : {}),
   });
 }
 
@@ -93,6 +152,7 @@ window.addEventListener('message', (event: MessageEvent<HostToPanel>) => {
   const m = event.data;
   switch (m.type) {
     case 'inspect/started':
+      toInspect();
       current = undefined;
       progress(m.name);
       break;
@@ -105,6 +165,7 @@ window.addEventListener('message', (event: MessageEvent<HostToPanel>) => {
       show(m.view);
       break;
     case 'inspect/failed': {
+      toInspect();
       app.innerHTML = '';
       const h = document.createElement('h1');
       h.textContent = m.name;
@@ -117,13 +178,25 @@ window.addEventListener('message', (event: MessageEvent<HostToPanel>) => {
       report();
       break;
     }
+    case 'probe/event':
+      toProbe().event(m.event, probePalette());
+      break;
+    case 'probe/load':
+      toProbe().load(m.events, m.source, probePalette());
+      break;
   }
 });
 
 // Re-colour the charts when the theme changes (VS Code swaps the body's classes).
 new MutationObserver(() => {
-  if (current) show(current);
+  if (mode === 'probe') probe?.build(probePalette());
+  else if (current) show(current);
 }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
+const saved = vscode.getState()?.probe;
 if (current) show(current);
+else if (saved) {
+  probe = new ProbeView(app, saved, probeHost);
+  toProbe();
+}
 vscode.postMessage({ type: 'ready' });

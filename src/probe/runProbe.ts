@@ -38,6 +38,7 @@ export interface ProbeHooks {
 
 interface RunRecord {
   info: RunInfo;
+  seconds: number;
   steps: number[];
   losses: number[];
   evals: EvalPoint[];
@@ -84,7 +85,7 @@ export async function runProbe(config: ProbeConfig, hooks: ProbeHooks): Promise<
 }
 
 function tableOf(records: RunRecord[]): TableRow[] {
-  return buildTable(records.map((r) => ({ loss: r.info.loss, summary: summarizeRun(r.steps, r.losses, r.evals, 0) })));
+  return buildTable(records.map((r) => ({ loss: r.info.loss, summary: summarizeRun(r.steps, r.losses, r.evals, r.seconds) })));
 }
 
 function validateConfig(c: ProbeConfig): void {
@@ -113,7 +114,7 @@ class RunTracker {
     private readonly evalRows: number,
     private readonly emit: (e: ProbeEvent) => void,
   ) {
-    this.record = { info, steps: [], losses: [], evals: [] };
+    this.record = { info, seconds: 0, steps: [], losses: [], evals: [] };
     const K = ds.classes;
     this.labels = ds.labelsTest.subarray(0, evalRows);
     this.evalTargets = targetsFor(ds, LOSS_TABLE[info.loss].target, 'test', config.alpha).subarray(0, evalRows * K);
@@ -132,6 +133,7 @@ class RunTracker {
   }
   finish(status: RunStatus, seconds: number, message?: string): void {
     const r = this.record;
+    r.seconds = seconds;
     this.emit({ type: 'run/finished', runId: r.info.runId, status, message, summary: summarizeRun(r.steps, r.losses, r.evals, seconds) });
   }
 }

@@ -4,6 +4,7 @@
  * `type`; the comment says which way it travels.
  */
 import type { LabelStatsResult } from '../core/labels/stats';
+import type { ProbeEvent } from './probeProtocol';
 
 /** What the panel shows about one inspected file (also its saved state). */
 export interface InspectView {
@@ -40,7 +41,18 @@ export interface InspectFailed {
   name: string;
   message: string;
 }
-export type HostToPanel = InspectStarted | InspectProgress | InspectResult | InspectFailed;
+/** host → panel: one event of a running training probe (the panel shows the probe view). */
+export interface ProbeEventMessage {
+  type: 'probe/event';
+  event: ProbeEvent;
+}
+/** host → panel: a saved probe run, replayed at once; `source` names the file. */
+export interface ProbeLoad {
+  type: 'probe/load';
+  events: ProbeEvent[];
+  source?: string;
+}
+export type HostToPanel = InspectStarted | InspectProgress | InspectResult | InspectFailed | ProbeEventMessage | ProbeLoad;
 
 /** panel → host: the page has loaded and listens. */
 export interface PanelReady {
@@ -63,11 +75,33 @@ export interface Rendered {
   summary: string;
   charts: string[];
   flaggedRows: number;
-  /** The error shown, if the file could not be read. */
+  /** The error shown, if the file could not be read (or the probe failed). */
   error: string;
   theme: string;
+  /** Only while the probe view is shown. */
+  probe?: {
+    /** running, done, cancelled or failed. */
+    status: string;
+    runs: number;
+    /** Training points drawn, all runs together (finite values, after decimation). */
+    points: number;
+    evals: number;
+    /** The results table's cells as text, header row first (empty until probe/finished). */
+    table: string[][];
+    /** Backend and device as the header shows them. */
+    backend: string;
+    device: string;
+  };
 }
-export type PanelToHost = PanelReady | OpenAt | Rendered;
+/** panel → host: the user cancelled the running probe. */
+export interface ProbeCancel {
+  type: 'probe/cancel';
+}
+/** panel → host: the user asked to open a saved probe run (the host shows a file dialog). */
+export interface ProbeOpen {
+  type: 'probe/open';
+}
+export type PanelToHost = PanelReady | OpenAt | Rendered | ProbeCancel | ProbeOpen;
 
 export const PANEL_VIEW_TYPE = 'lossLens.panel';
 export const PREVIEW_VIEW_TYPE = 'lossLens.labelPreview';

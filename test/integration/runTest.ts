@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { LabelStats, openLabels } from '../../src/core/labels';
 import type { InspectView } from '../../src/shared/panelProtocol';
+import { probeViewInBrowser } from './probeView';
 import { panelUnderThemes, themesDirOf } from './webviewThemes';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -359,6 +360,7 @@ async function viaCodeServer(): Promise<number> {
       const shots = await panelUnderThemes(browser, ROOT, themesDirOf(CODE_SERVER), await sampleView(), SHOTS);
       log('the panel page under Dark Modern, Light Modern and High Contrast: re-rendered on each theme change: ok');
       copyShots(shots);
+      copyShots(await probeViewInBrowser(browser, ROOT, themesDirOf(CODE_SERVER), SHOTS)); // throws on a failed check
     }
     return 0;
   } finally {

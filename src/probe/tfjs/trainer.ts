@@ -37,7 +37,10 @@ export interface TfjsRunInput {
 export interface TfjsRunResult {
   status: RunStatus;
   message?: string;
-  /** Seconds spent in training steps (evaluations excluded). */
+  /**
+   * Seconds spent in training steps, evaluations excluded. The first step (kernel compilation,
+   * wasm warm-up) is left out and the rest scaled to all steps, so steps/s is the steady rate.
+   */
   trainSeconds: number;
   stepsDone: number;
 }
@@ -90,7 +93,7 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
     for (step = 1; step <= input.steps; step++) {
       if (input.signal.aborted) {
         flush();
-        return { status: 'cancelled', message: `cancelled at step ${step - 1}`, trainSeconds: trainMs / 1000, stepsDone: step - 1 };
+        return { status: 'cancelled', message: `cancelled at step ${step - 1}`, trainSeconds: steadySeconds(trainMs, step), stepsDone: step - 1 };
       }
       const t0 = performance.now();
       for (let i = 0; i < B; i++) {
@@ -124,12 +127,12 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
       const value = dataLoss ? dataLoss.dataSync()[0] : NaN;
       dataLoss?.dispose();
       cost?.dispose();
-      trainMs += performance.now() - t0;
+      if (step > 1) trainMs += performance.now() - t0;
       pending.steps.push(step);
       pending.losses.push(value);
       if (!Number.isFinite(value)) {
         flush();
-        return { status: 'diverged', message: `the training loss became ${value} at step ${step}`, trainSeconds: trainMs / 1000, stepsDone: step };
+        return { status: 'diverged', message: `the training loss became ${value} at step ${step}`, trainSeconds: steadySeconds(trainMs, step + 1), stepsDone: step };
       }
       if (pending.steps.length >= FLUSH_STEPS || performance.now() - lastFlush > FLUSH_MS) flush();
       if (step % input.evalEvery === 0 || step === input.steps) {
@@ -139,11 +142,11 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
       await yieldToEvents();
     }
     flush();
-    return { status: 'done', trainSeconds: trainMs / 1000, stepsDone: input.steps };
+    return { status: 'done', trainSeconds: steadySeconds(trainMs, input.steps + 1), stepsDone: input.steps };
   } catch (e) {
     flush();
     if (e instanceof DivergedError) {
-      return { status: 'diverged', message: `diverged at step ${step}: ${e.message}`, trainSeconds: trainMs / 1000, stepsDone: step - 1 };
+      return { status: 'diverged', message: `diverged at step ${step}: ${e.message}`, trainSeconds: steadySeconds(trainMs, step), stepsDone: step - 1 };
     }
     throw e;
   } finally {
@@ -173,4 +176,10 @@ function mulberry(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Training time of `done` steps estimated from steps 2…done (the first is warm-up). */
+function steadySeconds(ms: number, next: number): number {
+  const done = next - 1;
+  return done > 1 ? ((ms / 1000) * done) / (done - 1) : ms / 1000;
 }

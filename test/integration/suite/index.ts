@@ -6,12 +6,14 @@
 import Mocha from 'mocha';
 import { register as registerInspect } from './inspect.itest';
 import { register as registerNormalizer } from './normalizer.itest';
+import { register as registerProbe } from './probe.itest';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'loss-lens-integration', mocha);
   registerNormalizer();
   registerInspect();
+  registerProbe();
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const { passes = 0, pending = 0 } = runner.stats ?? {};

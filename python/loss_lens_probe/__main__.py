@@ -1,0 +1,54 @@
+"""Entry point: ``python -m loss_lens_probe`` runs the TorchJob read from stdin.
+
+    --env        print {"torch", "cuda", "device"} as JSON (interpreter discovery)
+    --cc-check   read {"z", "y", "dtype"} from stdin, print {"loss", "grad"} (tests of cc_nll;
+                 optional "mean": "table" | "loop", "device");
+                 several requests, one JSON object a line, give one answer a line
+"""
+import json
+import sys
+
+
+def _env():
+    from .train import describe_device, pick_device
+    import torch
+
+    device = pick_device("auto")
+    print(json.dumps({"torch": torch.__version__, "cuda": bool(torch.cuda.is_available()), "device": describe_device(device)}))
+    return 0
+
+
+def _cc_check():
+    import torch
+    from . import cc
+
+    for line in sys.stdin.read().splitlines():
+        if line.strip():
+            print(json.dumps(_cc_one(json.loads(line), torch, cc)), flush=True)
+    return 0
+
+
+def _cc_one(req, torch, cc):
+    # "mean": "table" | "loop" forces one evaluation of the gradient (both are tested on CPU).
+    cc.MEAN_METHOD = req.get("mean", "auto")
+    dtype = {"float32": torch.float32, "float64": torch.float64}[req.get("dtype", "float64")]
+    device = torch.device(req.get("device", "cpu"))
+    z = torch.tensor(req["z"], dtype=torch.float64).to(device=device, dtype=dtype).requires_grad_(True)
+    y = torch.tensor(req["y"], dtype=torch.float64).to(device=device, dtype=dtype)
+    loss = cc.cc_nll(z, y)
+    loss.sum().backward()
+    return {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
+
+
+def main(argv):
+    if "--env" in argv:
+        return _env()
+    if "--cc-check" in argv:
+        return _cc_check()
+    from .train import main as train_main
+
+    return train_main()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,197 @@
+"""The continuous-categorical (CC) negative log-likelihood as a PyTorch training loss.
+
+    cc_nll(z, y) = log exp[z] - y.z,   exp[z] = sum_k e^{z_k} / prod_{j != k} (z_k - z_j)
+
+exp[z] is the divided difference of exp at the nodes z. The naive formula above cancels
+catastrophically when nodes are close, and every network outputs nearly equal logits at
+initialization, so it is evaluated instead (as in the extension's src/core/cc/series.ts) by a
+series with only non-negative terms. With c = min z and x = z - c >= 0:
+
+    exp[z] = e^c / (K-1)! * S,   S = sum_{m>=0} t_m,   t_m = G_m[K-1]
+    G_0 = 1 (every prefix),      G_m = cumsum(x * G_{m-1}) / (m + K - 1)
+
+(G_m[j] is the complete homogeneous polynomial of degree m in x_0..x_j, times
+(K-1)!/(m+K-1)!.) Equal or clustered nodes cost nothing: there is no subtraction anywhere.
+
+Gradient: d log exp[z] / dz = mu(z), the CC mean, from a second positive series over the same
+terms (src/core/cc/mean.ts): with rho = max x, w = x / rho and p_n = t_n / S,
+    mu_j  proportional to  sum_i g_i w_j^i,   g_i = sum_n p_n rho^i / ((n+K)(n+K+1)...(n+K+i)).
+Everything runs in float64 whatever the input dtype, vectorised over the rows.
+"""
+import math
+
+import torch
+
+MAX_SPREAD = 1e6
+# Above this spread the series terms can pass e^600; the table is then rescaled per row.
+_RESCALE_SPREAD = 600.0
+_TWO_600 = 2.0 ** 600
+_LN_TWO_600 = 600.0 * math.log(2.0)
+_LOG_STOP = -57.0 * math.log(2.0)
+
+
+def series_terms(rho):
+    """How many terms M make the tail after t_M negligible (< 2^-56 of S) for spreads <= rho.
+
+    Why it holds for every K and every node layout: t_m = rho^m a_m / m! with a_m in [0, 1]
+    decreasing in m, so tail/S <= P(Poisson(rho) > M) / P(Poisson(rho) <= M), and for M >= rho
+    the denominator is >= 1/2 and the numerator <= pmf(M+1) / (1 - rho/(M+2)). The mean's
+    series g_i has the same shape and is bounded the same way.
+    """
+    if rho <= 0:
+        return 0
+    m = max(1, int(math.ceil(rho)))
+    log_rho = math.log(rho)
+    # Step by about sqrt(rho)/8 so that large spreads take a few dozen tries, not thousands.
+    step = max(1, int(math.sqrt(rho) / 8))
+    while True:
+        q = rho / (m + 2)
+        log_pmf = -rho + (m + 1) * log_rho - math.lgamma(m + 2)
+        if q < 1 and log_pmf - math.log1p(-q) < _LOG_STOP:
+            return m
+        m += step
+
+
+def _check_spread(rho_max):
+    if rho_max > MAX_SPREAD:
+        raise ValueError(
+            f"the logit spread max(z) - min(z) = {rho_max:.6g} exceeds {MAX_SPREAD:.0e}; "
+            "logits this far apart are outside what the CC loss evaluates"
+        )
+
+
+def _forward_series(x, M, rescale):
+    """The terms t_0..t_M of each row as (terms, log_scale): true t_m = terms * e^log_scale."""
+    B, K = x.shape
+    G = torch.ones_like(x)
+    terms = x.new_empty(B, M + 1)
+    terms[:, 0] = 1.0
+    log_scale = x.new_zeros(B, M + 1) if rescale else None
+    running = x.new_zeros(B) if rescale else None
+    for m in range(1, M + 1):
+        G = torch.cumsum(x * G, dim=-1).div_(m + K - 1)
+        if rescale:
+            # Per-row, branch-free: no host sync inside the loop.
+            log_scale[:, m] = running
+            big = G[:, -1] > _TWO_600
+            G = torch.where(big.unsqueeze(-1), G / _TWO_600, G)
+            terms[:, m] = torch.where(big, G[:, -1] * _TWO_600, G[:, -1])
+            running = running + big.to(x.dtype) * _LN_TWO_600
+        else:
+            terms[:, m] = G[:, -1]
+    return terms, log_scale
+
+
+def _log_sum(terms, log_scale):
+    """log S and the normalized terms p_n = t_n / S."""
+    if log_scale is None:
+        tail = terms[:, 1:].sum(dim=-1)
+        # log1p keeps full relative precision when S is close to 1 (tiny spreads).
+        log_s = torch.log1p(tail)
+        p = terms / (1.0 + tail).unsqueeze(-1)
+        return log_s, p
+    log_t = torch.log(terms) + log_scale
+    log_s = torch.logsumexp(log_t, dim=-1)
+    return log_s, torch.exp(log_t - log_s.unsqueeze(-1))
+
+
+# How the mean is evaluated: "table" builds the coefficient and power tables with two cumprods
+# (a handful of kernels: best on a GPU, where each launch costs more than the arithmetic),
+# "loop" runs the same recursions one degree at a time (less memory: best on a CPU); "auto"
+# picks by device. Both give the same numbers to rounding; the tests run both.
+MEAN_METHOD = "auto"
+_TABLE_ELEMENTS = 1 << 24
+
+
+def _mean_coefficients_table(p, rho, K, M):
+    """g_i = sum_n p_n c_{n,i}, c_{n,0} = 1/(n+K), c_{n,i} = c_{n,i-1} rho/(n+K+i)."""
+    n = torch.arange(M + 1, dtype=p.dtype, device=p.device)
+    ratio = rho.view(-1, 1, 1) / (n.view(1, -1, 1) + K + n.view(1, 1, -1))
+    ratio[:, :, 0] = 1.0 / (n + K)
+    return torch.einsum("bn,bni->bi", p, torch.cumprod(ratio, dim=-1))
+
+
+def _mean_coefficients_loop(p, rho, K, M):
+    n = torch.arange(M + 1, dtype=p.dtype, device=p.device)
+    r = rho.unsqueeze(-1)
+    q = p / (n + K)
+    gs = []
+    for i in range(M + 1):
+        gs.append(q.sum(dim=-1))
+        if i < M:
+            q = q * (r / (n + K + i + 1))
+    return torch.stack(gs, dim=-1)
+
+
+def _mean(x, rho, p, M, rescale):
+    """The CC mean mu (B x K) from the normalized terms p (B x (M+1))."""
+    B, K = x.shape
+    safe = torch.where(rho > 0, rho, torch.ones_like(rho)).unsqueeze(-1)
+    w = (x / safe).clamp_(max=1.0)  # a uniform row has x = 0, so w = 0 there
+    method = MEAN_METHOD if MEAN_METHOD != "auto" else ("table" if x.is_cuda else "loop")
+    # Without rescaling rho <= 600, so c_{n,i} <= rho^i/i! <= e^600 cannot overflow in the table.
+    if method == "table" and not rescale and B * (M + 1) * max(M + 1, K) <= _TABLE_ELEMENTS:
+        g = _mean_coefficients_table(p, rho, K, M)
+        if M == 0:
+            acc = g[:, :1].expand(B, K)
+        else:
+            # mu_j = g_0 + sum_{i>=1} g_i w_j^i, the powers by a cumprod (all factors in [0, 1]).
+            powers = torch.cumprod(w.unsqueeze(-1).expand(B, K, M), dim=-1)
+            acc = g[:, :1] + torch.bmm(powers, g[:, 1:].unsqueeze(-1)).squeeze(-1)
+    else:
+        g = _mean_coefficients_loop(p, rho, K, M)
+        # Horner in w: every g_i >= 0 and w in [0, 1], so no cancellation here either.
+        acc = g[:, M : M + 1].expand(B, K)
+        for i in range(M - 1, -1, -1):
+            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+    return acc / acc.sum(dim=-1, keepdim=True)
+
+
+class _LogSeries(torch.autograd.Function):
+    """log S(x) for float64 rows x >= 0 with min x = 0; gradient mu(x)."""
+
+    @staticmethod
+    def forward(ctx, x, rho, M, rescale):
+        terms, log_scale = _forward_series(x, M, rescale)
+        log_s, p = _log_sum(terms, log_scale)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(_mean(x, rho, p, M, rescale))
+        return log_s
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        (mu,) = ctx.saved_tensors
+        return grad_out.unsqueeze(-1) * mu, None, None, None
+
+
+def cc_nll(logits, target):
+    """Per-row CC negative log-likelihood log exp[z] - y.z of logits (B x K) and simplex targets.
+
+    Computed in float64, returned in the logits' dtype. Rows with non-finite logits give NaN
+    (so a training loop sees divergence rather than an exception). One host sync per call,
+    to size the series from the largest spread in the batch.
+    """
+    if logits.dim() != 2 or logits.shape != target.shape:
+        raise ValueError(f"cc_nll expects logits and targets of the same shape B x K, got {tuple(logits.shape)} and {tuple(target.shape)}")
+    B, K = logits.shape
+    if K < 2:
+        raise ValueError(f"cc_nll needs K >= 2 classes, got {K}")
+    z = logits.to(torch.float64)
+    y = target.to(device=z.device, dtype=torch.float64)
+    finite = torch.isfinite(z).all(dim=-1, keepdim=True)
+    z = torch.where(finite, z, torch.zeros_like(z))
+    # The shift is a constant of the computation: log exp[z] = c + log exp[z - c] holds for any
+    # c, so its gradient is exactly mu whether or not c is differentiated through.
+    c = z.detach().min(dim=-1).values
+    x = z - c.unsqueeze(-1)
+    rho = x.detach().max(dim=-1).values
+    rho_max = float(rho.max()) if B > 0 else 0.0
+    _check_spread(rho_max)
+    M = series_terms(rho_max)
+    log_s = _LogSeries.apply(x, rho, M, rho_max > _RESCALE_SPREAD)
+    # log exp[z] - y.z = log S - lgamma(K) - y.x + c (1 - sum y): written with x = z - c so
+    # that nothing cancels when the logits sit far from zero.
+    loss = log_s - math.lgamma(K) - (y * x).sum(dim=-1) + c * (1.0 - y.sum(dim=-1))
+    loss = torch.where(finite.squeeze(-1), loss, torch.full_like(loss, float("nan")))
+    return loss.to(logits.dtype)

@@ -1,0 +1,176 @@
+/**
+ * Kernels the tfjs wasm backend (4.22.0) lacks but training needs.
+ *
+ * - Conv2DBackpropFilter (the filter gradient of every Conv2D) is re-expressed with wasm's own
+ *   Transpose / Conv2D / Slice kernels: it is a correlation of the input with the output
+ *   gradient, i.e. a forward convolution on transposed tensors, so it runs at XNNPACK speed.
+ * - Rarer ones (depthwise conv gradients, UnsortedSegmentSum = the gradient of gather, as in
+ *   Embedding layers, Einsum) are bridged to the cpu backend: copy in, run its kernel, copy out.
+ *
+ * Both use internal kernel APIs (getKernel, backend.write/readSync/disposeData); tfjs is pinned
+ * to an exact version, and test/unit/tfjsPatches.test.ts checks each against the cpu backend.
+ */
+import type * as tfcore from '@tensorflow/tfjs-core';
+import type { KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+type Core = typeof tfcore;
+
+/** Kernels bridged to the cpu backend when the wasm backend has none. */
+export const CPU_BRIDGED_KERNELS = [
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'UnsortedSegmentSum',
+  'Einsum',
+] as const;
+
+/** Every kernel this module may register for wasm. */
+export const PATCHED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...CPU_BRIDGED_KERNELS] as const;
+
+interface DataBackend extends KernelBackend {
+  write(values: tfcore.backend_util.BackendValues | null, shape: number[], dtype: tfcore.DataType): tfcore.DataId;
+  readSync(dataId: tfcore.DataId): tfcore.backend_util.BackendValues;
+  disposeData(dataId: tfcore.DataId, force?: boolean): boolean;
+}
+
+/** Registers the missing kernels for 'wasm' (idempotent). Returns the names it registered now. */
+export function applyWasmPatches(tf: Core): string[] {
+  const added: string[] = [];
+  const register = (kernelName: string, kernelFunc: KernelFunc) => {
+    if (tf.getKernel(kernelName, 'wasm')) return;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    added.push(kernelName);
+  };
+  register('Conv2DBackpropFilter', (args) => conv2DBackpropFilter(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
+  // wasm has its own Conv2DBackpropInput, but a naive loop (~10× slower than XNNPACK): for
+  // stride 1 run it as a forward conv instead, keeping the original for the other cases.
+  const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (input && !(input.kernelFunc as { patched?: boolean }).patched) {
+    const original = input.kernelFunc;
+    const fast: KernelFunc = (args) =>
+      conv2DBackpropInput(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}) ?? original(args);
+    (fast as { patched?: boolean }).patched = true;
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel({ ...input, kernelFunc: fast });
+    added.push('Conv2DBackpropInput');
+  }
+  for (const name of CPU_BRIDGED_KERNELS) register(name, (args) => cpuBridge(tf, name, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
+  return added;
+}
+
+/** Runs another wasm kernel directly (no engine bookkeeping: the caller frees what it makes). */
+function runWasm(tf: Core, name: string, backend: DataBackend, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`wasm kernel ${name} is missing`);
+  return k.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
+/**
+ * dW[i,j,c,o] = Σ_{b,y,x} xPadded[b, y·sh + i, x·sw + j, c] · dy[b, y, x, o].
+ * With the input as [c, H, W, b] (channels as batch, batch as channels) and dy as a filter
+ * [oh, ow, b, o] dilated by the forward stride, that sum is a stride-1 forward conv whose output
+ * [c, kh, kw, o] is dW with its first two axes swapped.
+ */
+function conv2DBackpropFilter(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tfcore.Conv2DBackpropFilterAttrs;
+  if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter (wasm patch): only NHWC is supported');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const { top, left } = info.padInfo;
+  // Pad the far edges just enough for a kh × kw output (never more than the forward pass did).
+  const bottom = Math.max(0, kh + (info.outHeight - 1) * info.strideHeight - info.inHeight - top);
+  const right = Math.max(0, kw + (info.outWidth - 1) * info.strideWidth - info.inWidth - left);
+  const temps: TensorInfo[] = [];
+  try {
+    const xT = runWasm(tf, 'Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
+    temps.push(xT);
+    const dyT = runWasm(tf, 'Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
+    temps.push(dyT);
+    const conv = runWasm(tf, 'Conv2D', backend, { x: xT, filter: dyT }, {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [info.strideHeight, info.strideWidth],
+      dimRoundingMode: undefined as unknown as string,
+    });
+    temps.push(conv);
+    let cut = conv;
+    if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+      cut = runWasm(tf, 'Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
+      temps.push(cut);
+    }
+    return runWasm(tf, 'Transpose', backend, { x: cut }, { perm: [1, 2, 0, 3] });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * With stride 1, dx = conv(dy padded by k−1−pad, the filter rotated 180° with its in/out
+ * channels swapped). Returns null (use the original kernel) for strides > 1 or odd padding.
+ */
+function conv2DBackpropInput(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap): TensorInfo | null {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tfcore.Conv2DBackpropInputAttrs;
+  if (dataFormat === 'NCHW') return null;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  const [kh, kw] = [info.filterHeight, info.filterWidth];
+  const top = kh - 1 - info.padInfo.top;
+  const left = kw - 1 - info.padInfo.left;
+  const bottom = info.inHeight - info.outHeight + kh - 1 - top;
+  const right = info.inWidth - info.outWidth + kw - 1 - left;
+  if (Math.min(top, left, bottom, right) < 0) return null;
+  const temps: TensorInfo[] = [];
+  try {
+    const rot = runWasm(tf, 'Reverse', backend, { x: filter }, { dims: [0, 1] });
+    temps.push(rot);
+    const w = runWasm(tf, 'Transpose', backend, { x: rot }, { perm: [0, 1, 3, 2] });
+    temps.push(w);
+    return runWasm(tf, 'Conv2D', backend, { x: dy, filter: w }, {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined as unknown as string,
+    });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/** Runs a cpu kernel on copies of wasm tensors and copies its output(s) back. */
+function cpuBridge(tf: Core, name: string, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap): TensorInfo | TensorInfo[] {
+  const cpu = tf.engine().findBackend('cpu') as DataBackend | null;
+  const kernel = tf.getKernel(name, 'cpu');
+  if (!cpu || !kernel) throw new Error(`${name} is not available on the wasm backend, and the cpu backend to bridge it to is missing`);
+  // Einsum's inputs are a list, the others a name → tensor map; keep the same shape.
+  const cpuInputs = (Array.isArray(inputs) ? [] : {}) as NamedTensorInfoMap;
+  const made: TensorInfo[] = [];
+  try {
+    for (const [key, t] of Object.entries(inputs)) {
+      const copy = (ti: TensorInfo): TensorInfo => {
+        const info = { dataId: cpu.write(backend.readSync(ti.dataId), ti.shape, ti.dtype), shape: ti.shape, dtype: ti.dtype };
+        made.push(info);
+        return info;
+      };
+      (cpuInputs as Record<string, unknown>)[key] = copy(t as TensorInfo);
+    }
+    const out = kernel.kernelFunc({ inputs: cpuInputs, backend: cpu, attrs });
+    const outs = Array.isArray(out) ? out : [out];
+    made.push(...outs);
+    const back = outs.map((o) => ({ dataId: backend.write(cpu.readSync(o.dataId), o.shape, o.dtype), shape: o.shape, dtype: o.dtype }));
+    return Array.isArray(out) ? back : back[0];
+  } finally {
+    for (const t of made) cpu.disposeData(t.dataId, true);
+  }
+}

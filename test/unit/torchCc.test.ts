@@ -1,0 +1,109 @@
+/**
+ * The PyTorch CC loss (python/loss_lens_probe/cc.py) against the float64 TypeScript core:
+ * value and gradient at every spread a network produces, from exactly uniform rows to large.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ccNllBatch } from '../../src/core';
+import { rng } from '../reference/vectors';
+import { runPython, torchPython } from '../fixtures/torch/torchEnv';
+
+const KS = [2, 3, 10, 100, 1000];
+// 0 is exactly uniform; 1000 takes the rescaled path (terms beyond e^600).
+const SPREADS = [0, 1e-6, 1e-3, 1, 10, 200, 1000];
+const ROWS = 4;
+const METHODS = ['table', 'loop'] as const;
+
+interface Case {
+  K: number;
+  spread: number | 'mixed';
+  dtype: 'float32' | 'float64';
+  z: number[][];
+  y: number[][];
+}
+
+function makeCases(): Case[] {
+  const r = rng(20240611);
+  const cases: Case[] = [];
+  for (const dtype of ['float64', 'float32'] as const) {
+    // Round to float32 first for float32 cases, so both sides see the same numbers.
+    const cast = dtype === 'float32' ? Math.fround : (v: number) => v;
+    const row = (K: number, spread: number): { z: number[]; y: number[] } => {
+      const offset = (r() - 0.5) * 6;
+      const z = Array.from({ length: K }, () => cast(offset + spread * r()));
+      const e = Array.from({ length: K }, () => -Math.log(1 - r()));
+      const s = e.reduce((a, b) => a + b, 0);
+      return { z, y: e.map((v) => cast(v / s)) };
+    };
+    for (const K of KS) {
+      for (const spread of SPREADS) {
+        const rows = Array.from({ length: ROWS }, () => row(K, spread));
+        cases.push({ K, spread, dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
+      }
+      // One batch mixing every spread: small rows share the series length of the largest.
+      const rows = SPREADS.map((s) => row(K, s));
+      cases.push({ K, spread: 'mixed', dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
+    }
+  }
+  return cases;
+}
+
+describe('PyTorch cc_nll against the float64 core', () => {
+  const cases = makeCases();
+  let answers: { loss: number[]; grad: number[][] }[] = [];
+
+  before(async () => {
+    const { python } = await torchPython();
+    // Every case twice: the mean (the gradient) by its table method (GPU default) and its loop
+    // method (CPU default).
+    const input = METHODS.flatMap((mean) => cases.map((c) => JSON.stringify({ z: c.z, y: c.y, dtype: c.dtype, mean }))).join('\n') + '\n';
+    const out = await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input);
+    answers = out.trim().split('\n').map((l) => JSON.parse(l) as { loss: number[]; grad: number[][] });
+  });
+
+  for (const [mi, method] of METHODS.entries()) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      // float32: the output's own rounding (6e-8) is all that should show; float64: a few ulps.
+      const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+      it(`${dtype}, mean by ${method}: loss within ${tol} relative and gradient within ${tol} of its max-abs, K ∈ {${KS.join(', ')}}`, () => {
+        assert.equal(answers.length, METHODS.length * cases.length, 'one answer per request');
+        let worstLoss = 0;
+        let worstGrad = 0;
+        cases.forEach((c, i) => {
+          if (c.dtype !== dtype) return;
+          const n = c.z.length;
+          const ref = ccNllBatch(Float64Array.from(c.z.flat()), Float64Array.from(c.y.flat()), { rows: n, cols: c.K });
+          const got = answers[mi * cases.length + i];
+          for (let rIdx = 0; rIdx < n; rIdx++) {
+            const what = `K = ${c.K}, spread ${c.spread}, row ${rIdx}`;
+            const want = ref.loss[rIdx];
+            // Relative, but to at least 1: K = 2 at a uniform row has loss exactly 0.
+            const errL = Math.abs(got.loss[rIdx] - want) / Math.max(1, Math.abs(want));
+            assert.ok(errL <= tol, `${what}: loss ${got.loss[rIdx]}, core ${want}, relative error ${errL}`);
+            worstLoss = Math.max(worstLoss, errL);
+            let maxAbs = 0;
+            let maxErr = 0;
+            for (let k = 0; k < c.K; k++) {
+              const g = ref.grad[rIdx * c.K + k];
+              maxAbs = Math.max(maxAbs, Math.abs(g));
+              assert.ok(Number.isFinite(got.grad[rIdx][k]), `${what}: gradient ${k} is ${got.grad[rIdx][k]}`);
+              maxErr = Math.max(maxErr, Math.abs(got.grad[rIdx][k] - g));
+            }
+            const errG = maxErr / Math.max(maxAbs, 1e-300);
+            assert.ok(errG <= tol, `${what}: gradient off by ${maxErr}, ${errG} of its max-abs ${maxAbs}`);
+            worstGrad = Math.max(worstGrad, errG);
+          }
+        });
+        console.log(`  ${dtype}, ${method}: worst relative loss error ${worstLoss.toExponential(2)}, gradient ${worstGrad.toExponential(2)}`);
+      });
+    }
+  }
+
+  it('refuses spreads above 1e6 with a clear error', async () => {
+    const { python } = await torchPython();
+    await assert.rejects(
+      runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], JSON.stringify({ z: [[0, 2e6]], y: [[0.5, 0.5]] }) + '\n'),
+      /spread max\(z\) - min\(z\) = 2e\+06 exceeds 1e\+06/,
+    );
+  });
+});
