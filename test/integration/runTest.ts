@@ -300,6 +300,20 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await webview.locator('h1', { hasText: 'teacher_soft_labels.csv' }).waitFor({ timeout: 60_000 });
   await webview.locator('canvas').nth(3).waitFor();
+  // A training probe from the palette: MLP preset, Fashion-MNIST, the default losses (CE, LS,
+  // CC-LS); the panel draws it live and ends with the results table.
+  await palette(page, 'Loss Lens: Probe Training');
+  await pick(page, 'MLP');
+  await pick(page, 'Fashion-MNIST');
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor();
+  await page.keyboard.press('Enter'); // the losses, as pre-selected
+  await webview.locator('.probe-status.status-running').waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar-item', { hasText: 'Loss Lens: run' }).first().waitFor({ timeout: 30_000 });
+  await webview.locator('.probe-status.status-done').waitFor({ timeout: 300_000 });
+  await palette(page, 'Notifications: Clear All Notifications');
+  const fifth = join(SHOTS, 'probe-vscode.png');
+  await page.screenshot({ path: fifth });
+  shots.push(fifth);
   await page.close();
   return shots;
 }
@@ -350,7 +364,7 @@ async function viaCodeServer(): Promise<number> {
           log(`UI phase failed; the screen at that moment: ${shot}`);
           throw e;
         });
-        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content: ok');
+        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content; Probe Training from the palette → live curves → results: ok');
         copyShots(shots);
       } finally {
         stop(server);
