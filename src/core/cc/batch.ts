@@ -1,6 +1,5 @@
 import { CcInputError } from './errors';
-import { meanFromSeries } from './mean';
-import { logExpUnchecked } from './normalizer';
+import { ccMeanInto, logExpUnchecked } from './normalizer';
 import { CcWorkspace } from './workspace';
 
 /**
@@ -58,8 +57,7 @@ export function ccMeanBatch(
   const K = shape.cols;
   for (let r = 0; r < shape.rows; r++) {
     checkRow(eta, r, K);
-    logC[r] = -logExpUnchecked(eta, K, ws, r * K, true);
-    meanFromSeries(ws, K, mean, r * K);
+    logC[r] = -ccMeanInto(eta, K, ws, r * K, mean, r * K);
   }
   return { logC, mean };
 }
@@ -91,8 +89,7 @@ export function ccNllBatch(
       sum += v;
     }
     if (Math.abs(sum - 1) > 1e-6) throw new CcInputError(`row ${r + 1}: the target sums to ${sum}, not 1`, undefined, r);
-    const logExp = logExpUnchecked(z, K, ws, base, true);
-    meanFromSeries(ws, K, grad, base);
+    const logExp = ccMeanInto(z, K, ws, base, grad, base);
     let yz = 0;
     for (let k = 0; k < K; k++) {
       yz += y[base + k] * z[base + k];

@@ -1,6 +1,5 @@
 import { CcInputError } from './errors';
-import { meanFromSeries } from './mean';
-import { logExpUnchecked } from './normalizer';
+import { ccMeanInto } from './normalizer';
 import { CcWorkspace } from './workspace';
 
 /**
@@ -82,9 +81,8 @@ export function ccNll(z: ArrayLike<number>, y: ArrayLike<number>, ws = new CcWor
   checkLogits(z);
   const K = z.length;
   checkSimplexTarget(y, K);
-  const logExp = logExpUnchecked(z, K, ws, 0, true);
   const grad = new Float64Array(K);
-  meanFromSeries(ws, K, grad);
+  const logExp = ccMeanInto(z, K, ws, 0, grad, 0);
   let yz = 0;
   for (let k = 0; k < K; k++) {
     yz += y[k] * z[k];

@@ -15,6 +15,8 @@ import type { CcWorkspace } from './workspace';
  * Example: η = (1, 0) gives μ = (1/(e−1), 1 − 1/(e−1)) ≈ (0.5819767068693264, 0.4180232931306736).
  */
 const STOP = 2 ** -60;
+const TWO_P300 = 2 ** 300;
+const TWO_M600 = 2 ** -600;
 
 export function meanFromSeries(
   ws: CcWorkspace,
@@ -34,7 +36,7 @@ export function meanFromSeries(
 
   // g_0 first: it bounds every μ_j from below and sets the truncation level.
   let g0 = 0;
-  for (let n = 0; n < T; n++) g0 += (terms[n] * invSum) / (n + K);
+  for (let n = 0; n < T; n++) if (ws.epoch[n] === ws.scaleCount) g0 += (terms[n] * invSum) / (n + K);
   const floor = STOP * g0;
 
   let I = 1;
@@ -43,6 +45,14 @@ export function meanFromSeries(
   for (let n = 0; n < T; n++) {
     let q = (terms[n] * invSum) / (n + K);
     if (q === 0) continue;
+    // The term's true value is q·2^(−600·d): early terms of a long series sit far below the
+    // sum, but their power series in w grows by up to e^ρ, so they are carried, not dropped,
+    // and folded into range as they grow. While d > 0 the value is below 2^-300: negligible.
+    let d = ws.scaleCount - ws.epoch[n];
+    while (d > 0 && q >= TWO_P300) {
+      q *= TWO_M600;
+      d--;
+    }
     let i = 0;
     for (;;) {
       if (i >= ws.coef.length) {
@@ -50,11 +60,15 @@ export function meanFromSeries(
         ws.ensureCoef(i + 1);
         ws.coef.fill(0, before, ws.coef.length);
       }
-      ws.coef[i] += q;
+      if (d === 0) ws.coef[i] += q;
       i++;
       const r = rho / (n + K + i);
       q *= r;
-      if (r < 1 && q <= floor * (1 - r)) break;
+      if (d > 0 && q >= TWO_P300) {
+        q *= TWO_M600;
+        d--;
+      }
+      if (r < 1 && (d > 0 || q <= floor * (1 - r))) break;
       if (q === 0) break;
     }
     if (i > I) I = i;

@@ -83,6 +83,23 @@ export function lambdaToEta(lambda: ArrayLike<number>): Float64Array {
   return eta;
 }
 
+/**
+ * log exp[η] of the K numbers of `eta` from `offset` (unchecked), and the CC mean into
+ * `out` from `outOffset`, from the same series.
+ */
+export function ccMeanInto(
+  eta: ArrayLike<number>,
+  K: number,
+  ws: CcWorkspace,
+  offset: number,
+  out: Float64Array | number[],
+  outOffset: number,
+): number {
+  const logExp = logExpUnchecked(eta, K, ws, offset, true);
+  meanFromSeries(ws, K, out, outOffset);
+  return logExp;
+}
+
 /** The CC mean μ = E[x] = ∇_η log exp[η] (Σμ = 1), and log C, for λ = e^η. */
 export function ccMean(
   eta: ArrayLike<number>,
@@ -91,7 +108,6 @@ export function ccMean(
 ): { logC: number; mean: Float64Array } {
   checkEta(eta);
   const K = eta.length;
-  const logExp = logExpUnchecked(eta, K, ws, 0, true);
-  meanFromSeries(ws, K, out);
+  const logExp = ccMeanInto(eta, K, ws, 0, out, 0);
   return { logC: -logExp, mean: out };
 }

@@ -34,6 +34,8 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   if (rho === 0) {
     ws.nTerms = 1;
     ws.terms[0] = 1;
+    ws.epoch[0] = 0;
+    ws.scaleCount = 0;
     ws.sum = 1;
     return 0;
   }
@@ -48,7 +50,10 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   // Room for the expected number of terms (about ρ + a few √ρ), grown below if needed.
   ws.ensureTerms(Math.ceil(rho + 12 * Math.sqrt(rho)) + 64);
   let terms = ws.terms;
+  let epoch = ws.epoch;
   terms[0] = 1;
+  epoch[0] = 0;
+  let scaleCount = 0;
 
   let one = 1; // the m = 0 term, scaled like the others
   let tail = 0; // Σ_{m≥1} t_m
@@ -90,11 +95,13 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
     if (n + 4 > terms.length) {
       ws.ensureTerms(n + 4);
       terms = ws.terms;
+      epoch = ws.epoch;
     }
     terms[n] = t1;
     terms[n + 1] = t2;
     terms[n + 2] = t3;
     terms[n + 3] = t4;
+    epoch[n] = epoch[n + 1] = epoch[n + 2] = epoch[n + 3] = scaleCount;
     n += 4;
     tail += t1 + t2 + t3 + t4;
 
@@ -107,12 +114,13 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
       one *= TWO_M600;
       tail *= TWO_M600;
       G *= TWO_M600;
-      for (let i = 0; i < n; i++) terms[i] *= TWO_M600;
+      scaleCount++; // the stored terms keep their scale: see CcWorkspace.epoch
       logScale += 600;
     }
   }
 
   ws.nTerms = n;
+  ws.scaleCount = scaleCount;
   ws.sum = one + tail;
   return logScale === 0 ? Math.log1p(tail) : Math.log(one + tail) + logScale * Math.LN2;
 }

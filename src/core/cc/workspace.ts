@@ -10,8 +10,14 @@ export class CcWorkspace {
   w: Float64Array;
   /** Prefix table of complete homogeneous polynomials, scaled (see series.ts). */
   h: Float64Array;
-  /** Series terms ρ^m a_m / m!, all scaled by the same power of two. */
+  /**
+   * Series terms ρ^m a_m / m!, scaled: term n's true value relative to `sum` is
+   * terms[n] · 2^(−600·(scaleCount − epoch[n])). Early terms are not rescaled with the later
+   * ones, so that they never underflow: the mean needs them (see mean.ts).
+   */
   terms: Float64Array;
+  epoch: Int32Array;
+  scaleCount = 0;
   /** Coefficients of the mean's power series (see mean.ts). */
   coef: Float64Array;
   nTerms = 0;
@@ -23,6 +29,7 @@ export class CcWorkspace {
     this.w = new Float64Array(K);
     this.h = new Float64Array(K);
     this.terms = new Float64Array(64);
+    this.epoch = new Int32Array(64);
     this.coef = new Float64Array(64);
   }
 
@@ -39,6 +46,9 @@ export class CcWorkspace {
       const grown = new Float64Array(Math.max(n, this.terms.length * 2));
       grown.set(this.terms);
       this.terms = grown;
+      const ep = new Int32Array(grown.length);
+      ep.set(this.epoch);
+      this.epoch = ep;
     }
   }
 

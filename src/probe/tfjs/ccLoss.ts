@@ -11,8 +11,8 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import { CcInputError } from '../../core/cc/errors';
-import { meanFromSeries } from '../../core/cc/mean';
-import { logExpUnchecked } from '../../core/cc/normalizer';
+import { ccMeanInto } from '../../core/cc/normalizer';
+import { logExpMeanPartialFraction, preferPartialFraction } from '../../core/cc/partialFraction';
 import { MAX_SPREAD } from '../../core/cc/series';
 import { CcWorkspace } from '../../core/cc/workspace';
 import type { LossFamily } from '../../shared/probeProtocol';
@@ -61,8 +61,12 @@ export function ccNllMean(
     if (!(Math.abs(ySum - 1) <= 1e-3)) {
       throw new CcInputError(`row ${r + 1}: the target sums to ${ySum}, not 1; a CC target lies on the simplex`, undefined, r);
     }
-    const logExp = logExpUnchecked(z, K, ws, base, true);
-    meanFromSeries(ws, K, grad, base);
+    // Training drives CC logits far apart (spreads in the hundreds), where the series is long
+    // and the partial fractions are exact and O(K²): try them first for small K.
+    let logExp = preferPartialFraction(K, hi - lo) ? logExpMeanPartialFraction(z, K, base, hi, pfTerms(K), grad, base) : NaN;
+    if (!(logExp === logExp)) {
+      logExp = ccMeanInto(z, K, ws, base, grad, base);
+    }
     let yz = 0;
     for (let k = 0; k < K; k++) {
       const t = y[base + k] / ySum;
@@ -73,6 +77,9 @@ export function ccNllMean(
   }
   return total / B;
 }
+
+let pfScratch = new Float64Array(32);
+const pfTerms = (K: number): Float64Array => (pfScratch.length >= K ? pfScratch : (pfScratch = new Float64Array(K)));
 
 /**
  * The CC loss op: (logits B×K float32, targets B×K) → scalar mean CC NLL, with a custom
