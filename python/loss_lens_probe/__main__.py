@@ -1,5 +1,6 @@
 """Entry point: ``python -m loss_lens_probe`` runs the TorchJob read from stdin.
 
+    --bench      the probe on CUDA and the CPU side by side, steps/s (see bench.py)
     --env        print {"torch", "cuda", "device"} as JSON (interpreter discovery)
     --cc-check   read {"z", "y", "dtype"} from stdin, print {"loss", "grad"} (tests of cc_nll;
                  optional "mean": "table" | "loop", "device");
@@ -45,6 +46,10 @@ def main(argv):
         return _env()
     if "--cc-check" in argv:
         return _cc_check()
+    if "--bench" in argv:
+        from .bench import main as bench_main
+
+        return bench_main([a for a in argv if a != "--bench"])
     from .train import main as train_main
 
     return train_main()

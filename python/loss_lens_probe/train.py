@@ -59,7 +59,8 @@ def pick_device(choice):
 def describe_device(device):
     if device.type == "cuda":
         return f"cuda:{device.index} ({torch.cuda.get_device_name(device)})"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'' if n == 1 else 's'})"
 
 
 def _load(path, what):
