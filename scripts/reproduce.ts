@@ -19,7 +19,7 @@ if (!backend) {
   const check = spawnSync(process.execPath, [CLI, 'probe', '--data=synthetic', '--train=64', '--test=16', '--steps=1', '--losses=ce', '--backend=pytorch', '--device=cpu'], { encoding: 'utf8' });
   backend = check.status === 0 ? 'pytorch' : 'tfjs-wasm';
 }
-const steps = opt('steps') ?? (backend === 'pytorch' ? '1500' : '600');
+const steps = opt('steps') ?? '600';
 const args = [
   CLI, 'probe', '--model=preset:cnn', '--no-batch-norm', '--data=fashion-mnist', '--train=12000', '--test=2000', '--eval-rows=2000',
   `--steps=${steps}`, '--eval-every=250', '--losses=ce,ls,cc-ls', '--alpha=0.1', '--seeds=3', '--batch-size=64', '--lr=1e-3',

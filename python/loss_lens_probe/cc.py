@@ -83,16 +83,17 @@ def _forward_series(x, M, rescale):
 
 
 def _log_sum(terms, log_scale):
-    """log S and the normalized terms p_n = t_n / S."""
+    """log S, the normalized terms p_n = t_n / S, and (rescaled rows) their logs."""
     if log_scale is None:
         tail = terms[:, 1:].sum(dim=-1)
         # log1p keeps full relative precision when S is close to 1 (tiny spreads).
         log_s = torch.log1p(tail)
         p = terms / (1.0 + tail).unsqueeze(-1)
-        return log_s, p
+        return log_s, p, None
     log_t = torch.log(terms) + log_scale
     log_s = torch.logsumexp(log_t, dim=-1)
-    return log_s, torch.exp(log_t - log_s.unsqueeze(-1))
+    log_p = log_t - log_s.unsqueeze(-1)
+    return log_s, torch.exp(log_p), log_p
 
 
 # How the mean is evaluated: "table" builds the coefficient and power tables with two cumprods
@@ -123,9 +124,62 @@ def _mean_coefficients_loop(p, rho, K, M):
     return torch.stack(gs, dim=-1)
 
 
-def _mean(x, rho, p, M, rescale):
+def _mean_coefficients_logloop(log_p, rho, K, M):
+    """The loop above with q carried as its logarithm: beyond spread ~700 the early terms p_n
+    underflow (they are about e^-rho), yet their power series grows by up to e^rho, so their
+    contribution to mu is not negligible; in logs nothing underflows before it matters."""
+    n = torch.arange(M + 1, dtype=log_p.dtype, device=log_p.device)
+    log_r = torch.log(rho).unsqueeze(-1)
+    log_q = log_p - torch.log(n + K)
+    gs = []
+    for i in range(M + 1):
+        gs.append(torch.exp(log_q).sum(dim=-1))
+        if i < M:
+            log_q = log_q + (log_r - torch.log(n + K + i + 1))
+    return torch.stack(gs, dim=-1)
+
+
+# Up to this batch spread the mean's coefficients come from one matrix product (below).
+_GEMM_SPREAD = _RESCALE_SPREAD  # beyond it (rescaled terms) the loop below; see report
+
+
+def _mean_coefficients_gemm(p, R, K, M):
+    """g_i = sum_n p_n E_{n,i} for all rows at once, E_{n,i} = 2^-s R^i (n+K-1)!/(n+K+i)!.
+
+    With the batch's largest spread R in place of each row's own, E is the same for every row,
+    so the O(M^2) sums are one (B x (M+1)) @ ((M+1) x (M+1)) product instead of M+1 passes.
+    E is built by the same positive recursion E_{n,i} = E_{n,i-1} R/(n+K+i) (a cumprod); the
+    constant 2^-s (cancelled by mu's normalization) puts its peak, at most e^R/K, just below
+    2^1000/(M+2), so that the Horner sums of up to M+1 such numbers cannot overflow, and lifts
+    the small entries out of the subnormal range (which would make the product very slow).
+    Entries that still underflow are below 2^-2000 of the peak: negligible in a sum of positives.
+    """
+    s = int(math.ceil(R / math.log(2.0))) - 1000 + int(math.ceil(math.log2(M + 2)))
+    n = torch.arange(M + 1, dtype=p.dtype, device=p.device)
+    ratio = R / (n.view(-1, 1) + K + n.view(1, -1))
+    ratio[:, 0] = math.ldexp(1.0, -s) / (n + K)
+    return p @ torch.cumprod(ratio, dim=-1)
+
+
+def _mean(x, rho, p, M, rescale, R=None, log_p=None):
     """The CC mean mu (B x K) from the normalized terms p (B x (M+1))."""
     B, K = x.shape
+    if log_p is not None:
+        safe = torch.where(rho > 0, rho, torch.ones_like(rho))
+        w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)
+        g = _mean_coefficients_logloop(log_p, safe, K, M)
+        acc = g[:, M : M + 1].expand(B, K)
+        for i in range(M - 1, -1, -1):
+            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+        return acc / acc.sum(dim=-1, keepdim=True)
+    if R is not None and 0 < R <= _GEMM_SPREAD:
+        # Horner in x/R with the shared coefficients: every g_i >= 0 and x/R in [0, 1].
+        g = _mean_coefficients_gemm(p, R, K, M)
+        w = (x / R).clamp_(max=1.0)
+        acc = g[:, M : M + 1].expand(B, K)
+        for i in range(M - 1, -1, -1):
+            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+        return acc / acc.sum(dim=-1, keepdim=True)
     safe = torch.where(rho > 0, rho, torch.ones_like(rho)).unsqueeze(-1)
     w = (x / safe).clamp_(max=1.0)  # a uniform row has x = 0, so w = 0 there
     method = MEAN_METHOD if MEAN_METHOD != "auto" else ("table" if x.is_cuda else "loop")
@@ -151,18 +205,18 @@ class _LogSeries(torch.autograd.Function):
     """log S(x) for float64 rows x >= 0 with min x = 0; gradient mu(x)."""
 
     @staticmethod
-    def forward(ctx, x, rho, M, rescale):
+    def forward(ctx, x, rho, M, rescale, R=None):
         terms, log_scale = _forward_series(x, M, rescale)
-        log_s, p = _log_sum(terms, log_scale)
+        log_s, p, log_p = _log_sum(terms, log_scale)
         if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(_mean(x, rho, p, M, rescale))
+            ctx.save_for_backward(_mean(x, rho, p, M, rescale, R, log_p))
         return log_s
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         (mu,) = ctx.saved_tensors
-        return grad_out.unsqueeze(-1) * mu, None, None, None
+        return grad_out.unsqueeze(-1) * mu, None, None, None, None
 
 
 def cc_nll(logits, target):
@@ -189,7 +243,9 @@ def cc_nll(logits, target):
     rho_max = float(rho.max()) if B > 0 else 0.0
     _check_spread(rho_max)
     M = series_terms(rho_max)
-    log_s = _LogSeries.apply(x, rho, M, rho_max > _RESCALE_SPREAD)
+    # The mean by one shared coefficient table (R) on the CPU; the GPU keeps its own choice.
+    use_gemm = MEAN_METHOD == "gemm" or (MEAN_METHOD == "auto" and not x.is_cuda)
+    log_s = _LogSeries.apply(x, rho, M, rho_max > _RESCALE_SPREAD, rho_max if use_gemm else None)
     # log exp[z] - y.z = log S - lgamma(K) - y.x + c (1 - sum y): written with x = z - c so
     # that nothing cancels when the logits sit far from zero.
     loss = log_s - math.lgamma(K) - (y * x).sum(dim=-1) + c * (1.0 - y.sum(dim=-1))

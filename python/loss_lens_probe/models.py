@@ -1,9 +1,10 @@
 """Models for a probe: the two presets (the same architectures as the tfjs presets in
 src/probe/tfjs/presets.ts) and TorchScript files.
 
-Initialization and BatchNorm settings follow the Keras/tfjs defaults (Glorot-uniform kernels,
-zero biases, BatchNorm momentum 0.99 = PyTorch momentum 0.01, epsilon 1e-3) rather than
-PyTorch's, so that a probe on either backend starts from the same kind of network.
+Initialization follows the Keras/tfjs defaults (Glorot-uniform kernels, zero biases) and
+BatchNorm PyTorch's (momentum 0.1, epsilon 1e-5; the tfjs presets use the same, as momentum
+0.9 in Keras' convention), so that a probe on either backend starts from the same kind of
+network; a fast-moving average also suits runs of a few hundred steps.
 """
 import math
 import os
@@ -15,11 +16,11 @@ TORCHSCRIPT_EXTENSIONS = (".pt", ".pth", ".ts")
 
 
 def _bn1d(n):
-    return nn.BatchNorm1d(n, eps=1e-3, momentum=0.01)
+    return nn.BatchNorm1d(n, eps=1e-5, momentum=0.1)
 
 
 def _bn2d(n):
-    return nn.BatchNorm2d(n, eps=1e-3, momentum=0.01)
+    return nn.BatchNorm2d(n, eps=1e-5, momentum=0.1)
 
 
 def _dense_block(n_in, n_out, opts):

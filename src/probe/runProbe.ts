@@ -61,6 +61,13 @@ export async function runProbe(config: ProbeConfig, hooks: ProbeHooks): Promise<
     });
     // Fail before training, not at the fifth run, when a loss needs soft targets the data lacks.
     for (const loss of config.losses) targetsFor(ds, LOSS_TABLE[loss].target, 'train', config.alpha);
+    // A model file is loaded once before the runs: a bad file fails the probe at once, and
+    // what loading it had to do (a softmax removed, weights not read) is said up front.
+    if (plan.tfjs && config.model.kind === 'file') {
+      const trial = await loadModelFile(plan.tfjs, config.model.path, { inputShape: ds.inputShape, classes: ds.classes });
+      plan.notes.push(...trial.notes);
+      trial.model.dispose();
+    }
     const probeId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
     emit({
       type: 'probe/started',

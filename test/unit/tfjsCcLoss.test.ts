@@ -118,3 +118,24 @@ describe('tfjs CC loss op (cpu backend) against the float64 core', async () => {
     assert.throws(() => cc(z, tf.tensor2d([0.2, 0.3, 0.5], [1, 3])), { name: 'DivergedError' });
   });
 });
+
+describe('tfjs CC loss op on the wasm backend (as the probes train) against the float64 core', async () => {
+  const { initTfjs } = await import('../../src/probe/tfjs/backend');
+  const rt = await initTfjs('tfjs-wasm');
+  const wtf = rt.tf as unknown as typeof tf;
+  const cc = makeCcLoss(wtf);
+  it('runs on wasm', () => assert.equal(wtf.getBackend(), 'wasm'));
+  for (const K of [2, 10, 1000]) {
+    for (const spread of [0, 1e-6, 1, 100]) {
+      it(`K = ${K}, spread ${spread}`, () => {
+        const B = 3;
+        const { z, y } = draw(B, K, spread, K + spread * 13 + 5);
+        const ref = ccNllBatch(Float64Array.from(z), Float64Array.from(y), { rows: B, cols: K });
+        const wantLoss = ref.loss.reduce((a, b) => a + b, 0) / B;
+        const { value, grads } = wtf.valueAndGrads((a: tf.Tensor) => cc(a, wtf.tensor2d(y, [B, K])))([wtf.tensor2d(z, [B, K])]);
+        assert.ok(Math.abs(value.dataSync()[0] - wantLoss) <= 1e-5 * Math.max(1, Math.abs(wantLoss)));
+        assert.ok(maxRelErr(grads[0].dataSync(), ref.grad.map((g) => g / B)) <= 1e-5);
+      });
+    }
+  }
+});
