@@ -219,6 +219,56 @@ class _LogSeries(torch.autograd.Function):
         return grad_out.unsqueeze(-1) * mu, None, None, None, None
 
 
+_U = 2.0 ** -53
+# Partial fractions for small K whose nodes are far apart: CC training drives logits there
+# (spreads in the hundreds), where the series is long and these are O(K^2) and exact.
+_PF_MAX_K = 32
+
+
+def _partial_fractions(z):
+    """log exp[z] and mu by partial fractions (as src/core/cc/partialFraction.ts), for float64
+    rows z (B x K, finite), with a per-row flag where the rounding-error bound proves both
+    within 3e-14 (log exp relative, mu absolute); elsewhere the values are unspecified.
+
+    t_k = e^{z_k - hi} / prod_{i!=k} (z_k - z_i),  S = sum t_k,
+    mu_j = [sum_{k!=j} t_k / (z_k - z_j) + t_j (1 - sum_{i!=j} 1/(z_j - z_i))] / S."""
+    B, K = z.shape
+    hi = z.max(dim=-1, keepdim=True).values
+    d = z.unsqueeze(-1) - z.unsqueeze(-2)  # d[b, k, i] = z_k - z_i
+    eye = torch.eye(K, dtype=torch.bool, device=z.device)
+    t = torch.exp(z - hi) / d.masked_fill(eye, 1.0).prod(dim=-1)
+    S = t.sum(dim=-1)
+    A = t.abs().sum(dim=-1)
+    log_s = torch.log(S)
+    s_rel = (3 * K + 4) * _U * A / S
+    ok = (S > 0) & torch.isfinite(A) & (s_rel <= 3e-14 * (hi.squeeze(-1) + log_s).abs().clamp_min(1.0))
+    r = 1.0 / d.masked_fill(eye, float("inf"))  # r[b, k, i] = 1/(z_k - z_i), 0 on the diagonal
+    tr = t.unsqueeze(-1) * r  # tr[b, k, j] = t_k / (z_k - z_j)
+    # sum_{i!=j} 1/(z_j - z_i) = sum_i r[b, j, i]
+    num = tr.sum(dim=-2) + t * (1.0 - r.sum(dim=-1))
+    a = tr.abs().sum(dim=-2) + t.abs() * (1.0 + r.abs().sum(dim=-1))
+    mu = num / S.unsqueeze(-1)
+    err = (5 * K + 10) * _U * a / S.unsqueeze(-1) + mu.abs() * s_rel.unsqueeze(-1) + _U
+    ok = ok & (err <= 3e-14).all(dim=-1) & (mu >= 0).all(dim=-1) & torch.isfinite(mu).all(dim=-1)
+    return log_s, hi.squeeze(-1), mu, ok
+
+
+class _LogExpPF(torch.autograd.Function):
+    """log exp[z] - hi (hi = max z, a constant) for rows the partial fractions proved;
+    gradient mu."""
+
+    @staticmethod
+    def forward(ctx, z, log_exp, mu):
+        ctx.save_for_backward(mu)
+        return log_exp
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        (mu,) = ctx.saved_tensors
+        return grad_out.unsqueeze(-1) * mu, None, None
+
+
 def cc_nll(logits, target):
     """Per-row CC negative log-likelihood log exp[z] - y.z of logits (B x K) and simplex targets.
 
@@ -235,6 +285,38 @@ def cc_nll(logits, target):
     y = target.to(device=z.device, dtype=torch.float64)
     finite = torch.isfinite(z).all(dim=-1, keepdim=True)
     z = torch.where(finite, z, torch.zeros_like(z))
+    if K <= _PF_MAX_K and B > 0:
+        spread = (z.max(dim=-1).values - z.min(dim=-1).values).detach()
+        _check_spread(float(spread.max()))  # a host sync; the series below makes another
+        want = spread >= 2.5 * (K - 1)
+        if bool(want.any()):
+            zd = z.detach()
+            log_s, hi, mu, ok = _partial_fractions(zd)
+            ok = ok & want
+            if bool(ok.any()):
+                return _cc_nll_mixed(logits, z, y, finite, ok, log_s, hi, mu)
+    return _cc_nll_series(logits, z, y, finite)
+
+
+def _cc_nll_mixed(logits, z, y, finite, ok, log_s, hi, mu):
+    """Rows the partial fractions proved take their values; the others the series."""
+    B = z.shape[0]
+    pf = ok.nonzero().squeeze(-1)
+    zp, yp, hp = z[pf], y[pf], hi[pf]
+    # log exp[z] - y.z written about hi = max z, so that nothing cancels far from zero.
+    loss_pf = _LogExpPF.apply(zp, log_s[pf], mu[pf]) - (yp * (zp - hp.unsqueeze(-1))).sum(dim=-1) + hp * (1.0 - yp.sum(dim=-1))
+    loss = torch.zeros(B, dtype=z.dtype, device=z.device).index_put((pf,), loss_pf)
+    rest = (~ok).nonzero().squeeze(-1)
+    if rest.numel():
+        loss = loss.index_put((rest,), _cc_nll_series(None, z[rest], y[rest], finite[rest]))
+    loss = torch.where(finite.squeeze(-1), loss, torch.full_like(loss, float("nan")))
+    return loss.to(logits.dtype)
+
+
+def _cc_nll_series(logits, z, y, finite):
+    """The series route over rows z (float64, finite-masked); returns float64 when logits is
+    None, else the logits' dtype."""
+    B, K = z.shape
     # The shift is a constant of the computation: log exp[z] = c + log exp[z - c] holds for any
     # c, so its gradient is exactly mu whether or not c is differentiated through.
     c = z.detach().min(dim=-1).values
@@ -250,4 +332,4 @@ def cc_nll(logits, target):
     # that nothing cancels when the logits sit far from zero.
     loss = log_s - math.lgamma(K) - (y * x).sum(dim=-1) + c * (1.0 - y.sum(dim=-1))
     loss = torch.where(finite.squeeze(-1), loss, torch.full_like(loss, float("nan")))
-    return loss.to(logits.dtype)
+    return loss if logits is None else loss.to(logits.dtype)
