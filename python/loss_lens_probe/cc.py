@@ -63,22 +63,28 @@ def _check_spread(rho_max):
 def _forward_series(x, M, rescale):
     """The terms t_0..t_M of each row as (terms, log_scale): true t_m = terms * e^log_scale."""
     B, K = x.shape
+    # Two buffers reused for every degree: a fresh B x K tensor per operation costs more than
+    # the arithmetic at large K (the allocator maps and unmaps pages each time; 10x measured).
     G = torch.ones_like(x)
+    tmp = torch.empty_like(x)
     terms = x.new_empty(B, M + 1)
     terms[:, 0] = 1.0
     log_scale = x.new_zeros(B, M + 1) if rescale else None
     running = x.new_zeros(B) if rescale else None
+    down, one = x.new_tensor(1.0 / _TWO_600), x.new_tensor(1.0)
     for m in range(1, M + 1):
-        G = torch.cumsum(x * G, dim=-1).div_(m + K - 1)
+        torch.mul(x, G, out=tmp)
+        torch.cumsum(tmp, dim=-1, out=G)
+        G.div_(m + K - 1)
+        terms[:, m] = G[:, -1]
         if rescale:
-            # Per-row, branch-free: no host sync inside the loop.
+            # Per-row, branch-free: no host sync inside the loop. The stored term keeps the
+            # value before the (exact, power-of-two) rescale; its scale is the running one.
             log_scale[:, m] = running
             big = G[:, -1] > _TWO_600
-            G = torch.where(big.unsqueeze(-1), G / _TWO_600, G)
-            terms[:, m] = torch.where(big, G[:, -1] * _TWO_600, G[:, -1])
-            running = running + big.to(x.dtype) * _LN_TWO_600
-        else:
-            terms[:, m] = G[:, -1]
+            # (Tensors, not Python floats: torch.where would make those float32, and 2^-600 is 0.)
+            G.mul_(torch.where(big, down, one).unsqueeze(-1))
+            running.add_(big.to(x.dtype) * _LN_TWO_600)
     return terms, log_scale
 
 
@@ -120,7 +126,7 @@ def _mean_coefficients_loop(p, rho, K, M):
     for i in range(M + 1):
         gs.append(q.sum(dim=-1))
         if i < M:
-            q = q * (r / (n + K + i + 1))
+            q.mul_(r).div_(n + K + i + 1)
     return torch.stack(gs, dim=-1)
 
 
@@ -131,11 +137,12 @@ def _mean_coefficients_logloop(log_p, rho, K, M):
     n = torch.arange(M + 1, dtype=log_p.dtype, device=log_p.device)
     log_r = torch.log(rho).unsqueeze(-1)
     log_q = log_p - torch.log(n + K)
+    buf = torch.empty_like(log_q)
     gs = []
     for i in range(M + 1):
-        gs.append(torch.exp(log_q).sum(dim=-1))
+        gs.append(torch.exp(log_q, out=buf).sum(dim=-1))
         if i < M:
-            log_q = log_q + (log_r - torch.log(n + K + i + 1))
+            log_q.add_(log_r).sub_(torch.log(n + K + i + 1))
     return torch.stack(gs, dim=-1)
 
 
@@ -168,17 +175,17 @@ def _mean(x, rho, p, M, rescale, R=None, log_p=None):
         safe = torch.where(rho > 0, rho, torch.ones_like(rho))
         w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)
         g = _mean_coefficients_logloop(log_p, safe, K, M)
-        acc = g[:, M : M + 1].expand(B, K)
+        acc = g[:, M : M + 1].expand(B, K).clone()
         for i in range(M - 1, -1, -1):
-            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+            acc.mul_(w).add_(g[:, i : i + 1])
         return acc / acc.sum(dim=-1, keepdim=True)
     if R is not None and 0 < R <= _GEMM_SPREAD:
         # Horner in x/R with the shared coefficients: every g_i >= 0 and x/R in [0, 1].
         g = _mean_coefficients_gemm(p, R, K, M)
         w = (x / R).clamp_(max=1.0)
-        acc = g[:, M : M + 1].expand(B, K)
+        acc = g[:, M : M + 1].expand(B, K).clone()
         for i in range(M - 1, -1, -1):
-            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+            acc.mul_(w).add_(g[:, i : i + 1])
         return acc / acc.sum(dim=-1, keepdim=True)
     safe = torch.where(rho > 0, rho, torch.ones_like(rho)).unsqueeze(-1)
     w = (x / safe).clamp_(max=1.0)  # a uniform row has x = 0, so w = 0 there
@@ -195,9 +202,9 @@ def _mean(x, rho, p, M, rescale, R=None, log_p=None):
     else:
         g = _mean_coefficients_loop(p, rho, K, M)
         # Horner in w: every g_i >= 0 and w in [0, 1], so no cancellation here either.
-        acc = g[:, M : M + 1].expand(B, K)
+        acc = g[:, M : M + 1].expand(B, K).clone()
         for i in range(M - 1, -1, -1):
-            acc = torch.addcmul(g[:, i : i + 1], acc, w)
+            acc.mul_(w).add_(g[:, i : i + 1])
     return acc / acc.sum(dim=-1, keepdim=True)
 
 
