@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { checkNormalizer } from './commands/checkNormalizer';
 import { inspectLabels } from './commands/inspectLabels';
 import { openProbeRun } from './commands/openProbeRun';
-import { cancelProbe, probeTraining } from './commands/probeTraining';
+import { cancelProbe, probeTraining, showProbe } from './commands/probeTraining';
 import { ProbeSession } from './probe/probeSession';
 import { previews, registerLabelPreview } from './inspect/labelPreview';
 import { LossLensPanel } from './panel/lossLensPanel';
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Factory> = {
   inspectLabels,
   probeTraining,
   cancelProbe,
+  showProbe,
   openProbeRun,
   showLog: (ctx) => () => ctx.log.show(),
 };

@@ -22,7 +22,7 @@ import {
   type TorchJob,
 } from '../shared/probeProtocol';
 import { readNpyFloat32 } from './npyRead';
-import { isTorchScriptPath, ProbeSetupError, resolveBackend, type BackendPlan } from './backendChoice';
+import { ProbeSetupError, resolveBackend, type BackendPlan } from './backendChoice';
 import { trainTfjsRun } from './tfjs/trainer';
 import { buildPreset } from './tfjs/presets';
 import { loadModelFile } from './tfjs/models';
@@ -295,4 +295,3 @@ async function runOnTorch(config: ProbeConfig, ds: ProbeDataset, plan: BackendPl
   }
 }
 
-export { isTorchScriptPath };

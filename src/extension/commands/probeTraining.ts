@@ -52,6 +52,13 @@ export function probeTraining(ctx: Ctx) {
   };
 }
 
+export function showProbe() {
+  return (): boolean => {
+    ProbeSession.running?.show();
+    return ProbeSession.running !== undefined;
+  };
+}
+
 export function cancelProbe() {
   return (): boolean => {
     const s = ProbeSession.running;

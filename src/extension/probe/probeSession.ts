@@ -14,6 +14,8 @@ export class ProbeSession {
   readonly events: ProbeEvent[] = [];
   private readonly handle: ProbeHandle;
   private readonly status: vscode.StatusBarItem;
+  /** The panel this probe has been drawing in. */
+  private panel: LossLensPanel | undefined;
   readonly done: Promise<ProbeOutcome>;
 
   static get running(): ProbeSession | undefined {
@@ -24,12 +26,12 @@ export class ProbeSession {
     private readonly ctx: Ctx,
     readonly config: ProbeConfig,
   ) {
-    LossLensPanel.show(ctx);
+    this.panel = LossLensPanel.show(ctx);
     this.status = vscode.window.createStatusBarItem('lossLens.probe', vscode.StatusBarAlignment.Left, 10);
     this.status.name = 'Loss Lens probe';
     this.status.text = '$(sync~spin) Loss Lens: starting probe';
-    this.status.tooltip = 'A Loss Lens training probe is running. Click to cancel it.';
-    this.status.command = 'lossLens.cancelProbe';
+    this.status.tooltip = 'A Loss Lens training probe is running: click to show it (cancel from the notification or the panel).';
+    this.status.command = 'lossLens.showProbe';
     this.status.show();
     void vscode.commands.executeCommand('setContext', 'lossLens.probeRunning', true);
     let runsDone = 0;
@@ -42,7 +44,7 @@ export class ProbeSession {
       maxHeapMb: ctx.config.probeMaxHeapMb,
       onEvent: (event) => {
         this.events.push(event);
-        LossLensPanel.instance?.view.post({ type: 'probe/event', event });
+        this.draw(LossLensPanel.instance, event);
         switch (event.type) {
           case 'probe/started':
             runsTotal = event.runs;
@@ -94,6 +96,20 @@ export class ProbeSession {
     if (ProbeSession.current) throw new Error('a probe is already running');
     ProbeSession.current = new ProbeSession(ctx, config);
     return ProbeSession.current;
+  }
+
+  /** Shows the probe in the Loss Lens panel (opening one if it was closed). */
+  show(): void {
+    this.draw(LossLensPanel.show(this.ctx));
+  }
+
+  /** Sends the new event to the panel; a panel opened mid-run (a new page) gets the whole run. */
+  private draw(panel: LossLensPanel | undefined, event?: ProbeEvent): void {
+    if (!panel) return;
+    if (panel !== this.panel) {
+      this.panel = panel;
+      panel.view.post({ type: 'probe/load', events: this.events.filter((e) => e.type !== 'probe/progress') });
+    } else if (event) panel.view.post({ type: 'probe/event', event });
   }
 
   cancel(): void {

@@ -96,6 +96,19 @@ export function register(): void {
       assert.equal(api.probe(), undefined);
     });
 
+    it('a panel closed mid-run: Show Running Probe opens a new one with the whole run so far', async () => {
+      const running = vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 100_000, evalEvery: 50 }));
+      const session = await until('the probe to start', () => api.probe());
+      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined));
+      api.panel()!.view.panel.dispose();
+      await until('the panel to close', () => (api.panel() === undefined ? true : undefined));
+      await vscode.commands.executeCommand('lossLens.showProbe');
+      const r = await renderedProbe((x) => x.probe!.status === 'running' && x.probe!.points > 0, 'the running probe in a new panel');
+      assert.equal(r.probe!.runs, 1);
+      await vscode.commands.executeCommand('lossLens.cancelProbe');
+      assert.equal((await running)?.status, 'cancelled');
+    });
+
     it('a killed worker: the probe fails with the reason, the host lives, the next probe starts cleanly', async () => {
       const running = vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 100_000, evalEvery: 50 }));
       const session = await until('the probe to start', () => api.probe());
