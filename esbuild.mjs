@@ -53,6 +53,16 @@ const wasmDst = new URL('./dist/tfjs-wasm/', import.meta.url);
 mkdirSync(wasmDst, { recursive: true });
 for (const f of readdirSync(wasmSrc).filter((n) => n.endsWith('.wasm'))) copyFileSync(new URL(f, wasmSrc), new URL(f, wasmDst));
 
+// The lint engine (src/core/lint/parser.ts) loads web-tree-sitter's runtime and the grammars
+// VS Code ships from dist/tree-sitter next to the bundles.
+const tsDst = new URL('./dist/tree-sitter/', import.meta.url);
+mkdirSync(tsDst, { recursive: true });
+copyFileSync(new URL('./node_modules/web-tree-sitter/tree-sitter.wasm', import.meta.url), new URL('tree-sitter.wasm', tsDst));
+for (const lang of ['python', 'typescript', 'tsx', 'javascript']) {
+  const f = `tree-sitter-${lang}.wasm`;
+  copyFileSync(new URL(`./node_modules/@vscode/tree-sitter-wasm/wasm/${f}`, import.meta.url), new URL(f, tsDst));
+}
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

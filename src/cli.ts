@@ -3,10 +3,12 @@ import { CcInputError } from './core';
 import { LiteralError } from './core/vectorLiteral';
 import { UsageError, parseArgs } from './cli/args';
 import { INSPECT_HELP, runInspect } from './cli/inspectCommand';
+import { LINT_HELP, runLint } from './cli/lintCommand';
 import { NORMALIZER_HELP, runNormalizer } from './cli/normalizerCommand';
 import { PROBE_HELP, runProbeCommand } from './cli/probeCommand';
 import { ProbeSetupError } from './probe/errors';
 import { LabelFileError, ReadCancelled } from './core/labels';
+import { LintConfigError } from './core/lint/config';
 
 const HELP = `loss-lens: loss diagnostics for soft targets
 
@@ -20,6 +22,8 @@ Commands:
   probe        train a model for a few hundred steps with cross-entropy, label smoothing
                and CC-LS (or soft-target CE vs CC) side by side, with the CC normalizer's
                health at every evaluation
+  lint         find cross-entropy on soft targets (label smoothing, distillation, soft
+               labels) in Python and TS/JS code; text, JSON or SARIF
 
 Run 'loss-lens <command> --help' for a command's options.
 
@@ -27,12 +31,16 @@ ${NORMALIZER_HELP}
 
 ${INSPECT_HELP}
 
-${PROBE_HELP}`;
+${PROBE_HELP}
 
-const commands: Record<string, (args: ReturnType<typeof parseArgs>, out: NodeJS.WritableStream) => Promise<number>> = {
+${LINT_HELP}`;
+
+// argv: the command's raw arguments, for options that may be repeated (lint --exclude).
+const commands: Record<string, (args: ReturnType<typeof parseArgs>, out: NodeJS.WritableStream, argv: string[]) => Promise<number>> = {
   normalizer: runNormalizer,
   inspect: runInspect,
   probe: runProbeCommand,
+  lint: runLint,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -47,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new UsageError(`unknown command '${name}' (known: ${Object.keys(commands).join(', ')})`);
-  return command(parseArgs(rest), process.stdout);
+  return command(parseArgs(rest), process.stdout, rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -61,7 +69,8 @@ main(process.argv.slice(2)).then(
       e instanceof LiteralError ||
       e instanceof LabelFileError ||
       e instanceof ReadCancelled ||
-      e instanceof ProbeSetupError
+      e instanceof ProbeSetupError ||
+      e instanceof LintConfigError
     ) {
       process.stderr.write(`loss-lens: ${e.message}\n`);
       process.exitCode = 2;
