@@ -20,6 +20,8 @@ const builds = [
   { ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
   // The label-statistics worker (worker_threads), next to the extension.
   { ...common, entryPoints: ['src/extension/labelWorker.ts'], outfile: 'dist/labelWorker.js' },
+  // The lint worker (worker_threads): big documents are linted off the extension host's thread.
+  { ...common, entryPoints: ['src/extension/lint/lintWorker.ts'], outfile: 'dist/lintWorker.js' },
   // The probe worker (worker_threads): tfjs training, or the PyTorch child's driver. tfjs-node
   // is optional and never bundled: it is required at run time when the user has installed it.
   {

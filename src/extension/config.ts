@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { LintConfig, Severity } from '../core/lint/config';
 import type { BackendChoice } from '../shared/probeProtocol';
 
 export type NormalizerInterpretation = 'infer' | 'ask' | 'probabilities' | 'logits';
@@ -84,5 +85,35 @@ export class Config {
 
   get probeMaxHeapMb(): number {
     return this.section.get<number>('probe.maxHeapMb', 4096);
+  }
+
+  get lintEnable(): boolean {
+    return this.section.get<boolean>('lint.enable', true);
+  }
+
+  lintUsePyproject(scope?: vscode.Uri): boolean {
+    return vscode.workspace.getConfiguration('lossLens', scope).get<boolean>('lint.usePyproject', true);
+  }
+
+  /**
+   * The lint settings the user gave (at any level), as overrides for mergeLintSettings: a key
+   * left at its default is absent, so a pyproject's value for it stands (the merge rule).
+   */
+  lintOverrides(scope?: vscode.Uri): LintConfig {
+    const section = vscode.workspace.getConfiguration('lossLens', scope);
+    const given = <T>(key: string): T | undefined => {
+      const i = section.inspect<T>(key);
+      return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+    };
+    const out: LintConfig = {};
+    const select = given<string[]>('lint.select');
+    const ignore = given<string[]>('lint.ignore');
+    const exclude = given<string[]>('lint.exclude');
+    const severity = given<Record<string, Severity>>('lint.severity');
+    if (Array.isArray(select)) out.select = select;
+    if (Array.isArray(ignore)) out.ignore = ignore;
+    if (Array.isArray(exclude)) out.exclude = exclude;
+    if (severity && typeof severity === 'object') out.severity = severity;
+    return out;
   }
 }

@@ -8,6 +8,7 @@ import { previews, registerLabelPreview } from './inspect/labelPreview';
 import { LossLensPanel } from './panel/lossLensPanel';
 import type { PanelView } from './panel/panelView';
 import { Ctx } from './context';
+import { registerLint, type LintService } from './lint';
 
 type Factory = (ctx: Ctx) => (...args: never[]) => unknown;
 
@@ -31,6 +32,8 @@ export interface LossLensApi {
   previews: () => PanelView[];
   /** The running probe, if any. */
   probe: () => ProbeSession | undefined;
+  /** Diagnostics, worker and scan of the lint (issue 5). */
+  lint: () => LintService;
 }
 
 export function activate(extension: vscode.ExtensionContext): LossLensApi {
@@ -42,8 +45,9 @@ export function activate(extension: vscode.ExtensionContext): LossLensApi {
     }
     const { version } = extension.extension.packageJSON as { version: string };
     ctx.push(LossLensPanel.registerSerializer(ctx), registerLabelPreview(ctx));
+    const lint = registerLint(ctx);
     ctx.log.info(`Loss Lens ${version} activated`);
-    return { ctx, panel: () => LossLensPanel.instance, previews: () => [...previews], probe: () => ProbeSession.running };
+    return { ctx, panel: () => LossLensPanel.instance, previews: () => [...previews], probe: () => ProbeSession.running, lint: () => lint };
   } catch (e) {
     void vscode.window.showErrorMessage(`Loss Lens failed to activate: ${e instanceof Error ? e.message : String(e)}`);
     throw e;

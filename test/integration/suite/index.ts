@@ -5,6 +5,7 @@
  */
 import Mocha from 'mocha';
 import { register as registerInspect } from './inspect.itest';
+import { register as registerLint } from './lint.itest';
 import { register as registerNormalizer } from './normalizer.itest';
 import { register as registerProbe } from './probe.itest';
 
@@ -14,6 +15,7 @@ export function run(): Promise<void> {
   registerNormalizer();
   registerInspect();
   registerProbe();
+  registerLint();
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures) => {
       const { passes = 0, pending = 0 } = runner.stats ?? {};
