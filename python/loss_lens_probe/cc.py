@@ -147,7 +147,10 @@ def _mean_coefficients_logloop(log_p, rho, K, M):
 
 
 # Up to this batch spread the mean's coefficients come from one matrix product (below).
-_GEMM_SPREAD = _RESCALE_SPREAD  # beyond it (rescaled terms) the loop below; see report
+# Up to spread 700 every normalized term p_n >= e^-rho stays a normal float64 (> 2^-1022), so
+# the product below is exact whether or not the forward pass rescaled; beyond, the early terms
+# underflow and the log-domain loop takes over. (Checked against the core at 680 and 700.)
+_GEMM_SPREAD = 700.0
 
 
 def _mean_coefficients_gemm(p, R, K, M):
@@ -168,21 +171,45 @@ def _mean_coefficients_gemm(p, R, K, M):
     return p @ torch.cumprod(ratio, dim=-1)
 
 
+# Beyond _GEMM_SPREAD the same product in logs: each column n of the terms is scaled by its
+# largest row (so no p underflows) and that scale moved into E. The entries of E then span about
+# e^R, which float64 holds up to R ~ 1390; above _LOG_GEMM_SPREAD the slow log-domain loop runs.
+_LOG_GEMM_SPREAD = 1300.0
+
+
+def _mean_coefficients_loggemm(log_p, R, K, M):
+    n = torch.arange(M + 1, dtype=log_p.dtype, device=log_p.device)
+    log_ratio = math.log(R) - torch.log(n.view(-1, 1) + K + n.view(1, -1))
+    log_ratio[:, 0] = -torch.log(n + K)
+    a = log_p.max(dim=0).values  # the largest row of each column: finite, <= 0
+    log_e = torch.cumsum(log_ratio, dim=-1) + a.unsqueeze(-1)
+    # The common scale cancels in mu's normalization: put the peak just below 2^1000/(M+2).
+    shift = float(log_e.max()) - 1000.0 * math.log(2.0) + math.log(M + 2)
+    return torch.exp(log_p - a) @ torch.exp(log_e - shift)
+
+
 def _mean(x, rho, p, M, rescale, R=None, log_p=None):
     """The CC mean mu (B x K) from the normalized terms p (B x (M+1))."""
     B, K = x.shape
-    if log_p is not None:
-        safe = torch.where(rho > 0, rho, torch.ones_like(rho))
-        w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)
-        g = _mean_coefficients_logloop(log_p, safe, K, M)
-        acc = g[:, M : M + 1].expand(B, K).clone()
-        for i in range(M - 1, -1, -1):
-            acc.mul_(w).add_(g[:, i : i + 1])
-        return acc / acc.sum(dim=-1, keepdim=True)
     if R is not None and 0 < R <= _GEMM_SPREAD:
         # Horner in x/R with the shared coefficients: every g_i >= 0 and x/R in [0, 1].
         g = _mean_coefficients_gemm(p, R, K, M)
         w = (x / R).clamp_(max=1.0)
+        acc = g[:, M : M + 1].expand(B, K).clone()
+        for i in range(M - 1, -1, -1):
+            acc.mul_(w).add_(g[:, i : i + 1])
+        return acc / acc.sum(dim=-1, keepdim=True)
+    if R is not None and log_p is not None and _GEMM_SPREAD < R <= _LOG_GEMM_SPREAD:
+        g = _mean_coefficients_loggemm(log_p, R, K, M)
+        w = (x / R).clamp_(max=1.0)
+        acc = g[:, M : M + 1].expand(B, K).clone()
+        for i in range(M - 1, -1, -1):
+            acc.mul_(w).add_(g[:, i : i + 1])
+        return acc / acc.sum(dim=-1, keepdim=True)
+    if log_p is not None:
+        safe = torch.where(rho > 0, rho, torch.ones_like(rho))
+        w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)
+        g = _mean_coefficients_logloop(log_p, safe, K, M)
         acc = g[:, M : M + 1].expand(B, K).clone()
         for i in range(M - 1, -1, -1):
             acc.mul_(w).add_(g[:, i : i + 1])

@@ -10,9 +10,9 @@ import { runPython, torchPython } from '../fixtures/torch/torchEnv';
 
 const KS = [2, 3, 10, 100, 1000];
 // 0 is exactly uniform; 1000 takes the rescaled path (terms beyond e^600).
-const SPREADS = [0, 1e-6, 1e-3, 1, 10, 200, 1000];
+const SPREADS = [0, 1e-6, 1e-3, 1, 10, 200, 680, 700, 1000, 1300, 1600];
 const ROWS = 4;
-const METHODS = ['table', 'loop'] as const;
+const METHODS = ['table', 'loop', 'gemm'] as const;
 
 interface Case {
   K: number;
@@ -54,8 +54,8 @@ describe('PyTorch cc_nll against the float64 core', () => {
 
   before(async () => {
     const { python } = await torchPython();
-    // Every case twice: the mean (the gradient) by its table method (GPU default) and its loop
-    // method (CPU default).
+    // Every case three times: the mean (the gradient) by its table method (GPU default), its loop
+    // method, and the shared-coefficient matrix product (CPU default; in logs beyond spread 700).
     const input = METHODS.flatMap((mean) => cases.map((c) => JSON.stringify({ z: c.z, y: c.y, dtype: c.dtype, mean }))).join('\n') + '\n';
     const out = await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input);
     answers = out.trim().split('\n').map((l) => JSON.parse(l) as { loss: number[]; grad: number[][] });
