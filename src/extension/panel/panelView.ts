@@ -46,7 +46,7 @@ export class PanelView implements vscode.Disposable {
         this.log.trace(`panel rendered: ${JSON.stringify(m)}`);
         break;
       case 'openAt':
-        void openAt(m.file, m.line);
+        void openAt(m.file, m.line, this.panel.viewColumn);
         break;
       case 'probe/cancel':
         void vscode.commands.executeCommand('lossLens.cancelProbe');
@@ -90,8 +90,10 @@ export class PanelView implements vscode.Disposable {
   }
 }
 
-async function openAt(file: string, line: number): Promise<void> {
+/** Opens a file at a line in another editor group than the panel's, so the panel stays in view. */
+async function openAt(file: string, line: number, panelColumn: vscode.ViewColumn | undefined): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const pos = new vscode.Position(Math.max(0, line - 1), 0);
-  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: false });
+  const viewColumn = panelColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
+  await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), preview: false, viewColumn });
 }
