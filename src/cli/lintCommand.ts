@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import { loadLintConfig, mergeLintSettings, normalizeSelectors, type LintConfig, type Severity } from '../core/lint/config';
-import { collectFiles, displayPath, lintFiles, type FileResult } from '../core/lint/files';
+import { collectFiles, compileExcludes, displayPath, lintFiles, type FileResult } from '../core/lint/files';
 import { RULES } from '../core/lint/rules';
 import { RULE_CODES, type Finding, type LintOptions, type RuleCode } from '../core/lint/types';
 import { UsageError, checkKnown, flag, stringOption, type ParsedArgs } from './args';
@@ -75,15 +75,30 @@ export async function runLint(args: ParsedArgs, out: NodeJS.WritableStream, argv
   if (excludes.length) overrides.exclude = excludes;
   const useConfig = flag(args, 'config', true);
 
-  // Each PATH takes its settings from the nearest pyproject above it.
+  // Each file takes its settings from the nearest pyproject above it (as Ruff does, and as the
+  // editor does): a PATH's own pyproject prunes the walk, then each file's folder is looked up
+  // (cached per folder) and its excludes applied.
   const optionsOf = new Map<string, { options: LintOptions; severity: Partial<Record<RuleCode, Severity>> }>();
+  const byDir = new Map<string, Promise<{ settings: ReturnType<typeof mergeLintSettings>; excluded: (f: string) => boolean }>>();
+  const settingsFor = (dir: string) => {
+    let s = byDir.get(dir);
+    if (!s) {
+      s = (async () => {
+        const settings = mergeLintSettings(useConfig ? await loadLintConfig(dir) : undefined, overrides, cwd);
+        return { settings, excluded: compileExcludes(settings.exclude) };
+      })();
+      byDir.set(dir, s);
+    }
+    return s;
+  };
   const files: string[] = [];
   for (const p of args.positional) {
-    const loaded = useConfig ? await loadLintConfig(p) : undefined;
-    const settings = mergeLintSettings(loaded, overrides, cwd);
-    for (const f of await collectFiles([p], { exclude: settings.exclude })) {
+    const root = mergeLintSettings(useConfig ? await loadLintConfig(p) : undefined, overrides, cwd);
+    for (const f of await collectFiles([p], { exclude: root.exclude })) {
       if (optionsOf.has(f)) continue;
-      optionsOf.set(f, settings);
+      const own = await settingsFor(dirname(f));
+      if (own.excluded(f)) continue;
+      optionsOf.set(f, own.settings);
       files.push(f);
     }
   }

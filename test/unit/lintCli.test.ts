@@ -104,6 +104,14 @@ describe('loss-lens lint (the built CLI, the real engine)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("each file takes the nearest pyproject above it, not only the PATH's (as the editor and Ruff do)", () => {
+    // workspace/lint/configured/pyproject.toml ignores LL102 for distill.py; linting the parent
+    // folder (whose own walk finds no pyproject) must still apply it.
+    const r = json(join('..', 'workspace', 'lint'));
+    const codes = r.rows.map((x) => `${x.file.split('/').slice(-2).join('/')}:${x.code}`).sort();
+    assert.deepEqual(codes, ['configured/distill.py:LL101', 'lint/train.py:LL101', 'lint/train.py:LL102', 'lint/train.ts:LL131']);
+  });
+
   it('--help and the top-level help describe lint', () => {
     assert.match(lint('--help').stdout, /--format=FORMAT/);
     const top = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
