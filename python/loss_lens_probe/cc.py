@@ -63,8 +63,8 @@ def _check_spread(rho_max):
 def _forward_series(x, M, rescale):
     """The terms t_0..t_M of each row as (terms, log_scale): true t_m = terms * e^log_scale."""
     B, K = x.shape
-    # Two buffers reused for every degree: a fresh B x K tensor per operation costs more than
-    # the arithmetic at large K (the allocator maps and unmaps pages each time; 10x measured).
+    # Two buffers reused for every degree (no new B x K tensor per operation; timings were the
+    # same as allocating, but the loop no longer churns the allocator).
     G = torch.ones_like(x)
     tmp = torch.empty_like(x)
     terms = x.new_empty(B, M + 1)

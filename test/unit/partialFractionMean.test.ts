@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Rng } from '../../src/core/probe/rng';
 import { ccMean, ccMeanInto } from '../../src/core/cc/normalizer';
 import { bigLogC } from '../reference/bigSeries';
 import { logExpMeanPartialFraction } from '../../src/core/cc/partialFraction';
 import { CcWorkspace } from '../../src/core/cc/workspace';
 
+/** A seeded generator (the probes' own), so a failure can be rerun. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 describe('log exp[η] and the CC mean by partial fractions (the training op fast path)', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Rng } from '../../src/core/probe/rng';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -7,16 +8,10 @@ import { ccNllBatch } from '../../src/core/cc/batch';
 import { crossEntropy } from '../../src/core/cc/losses';
 import { crossEntropyMean, makeCcLoss } from '../../src/probe/tfjs/ccLoss';
 
-/** A seeded generator, so a failure can be rerun. */
+/** A seeded generator (the probes' own), so a failure can be rerun. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 function draw(B: number, K: number, spread: number, seed: number): { z: Float32Array; y: Float32Array } {

@@ -137,6 +137,8 @@ export interface LintFilesOptions {
   onProgress?: (done: number, total: number) => void;
   /** Options per file (a file's nearest pyproject may differ); default: none (every rule). */
   optionsFor?: (file: string) => LintOptions | Promise<LintOptions>;
+  /** The linter to call (default `lintText` in this thread; the editor passes its worker's). */
+  lint?: typeof lintText;
 }
 
 /**
@@ -158,7 +160,7 @@ export async function lintFiles(files: readonly string[], opts: LintFilesOptions
       const options = (await opts.optionsFor?.(file)) ?? {};
       try {
         const text = await readFile(file, 'utf8');
-        results.push({ file, ...(await lintText(text, language, file, options)) });
+        results.push({ file, ...(await (opts.lint ?? lintText)(text, language, file, options)) });
       } catch (e) {
         results.push({ file, findings: [], error: e instanceof Error ? e.message : String(e) });
       }

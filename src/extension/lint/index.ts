@@ -23,7 +23,7 @@ export function registerLint(ctx: Ctx): LintService {
   const settings = new LintSettingsCache(ctx);
   const worker = new LintWorkerClient(ctx.extension.extensionPath);
   const live = new LiveDiagnostics(ctx, collection, settings, worker);
-  const scan = scanWorkspace(ctx, settings, live);
+  const scan = scanWorkspace(ctx, settings, live, worker);
   const selector: vscode.DocumentFilter[] = LINT_LANGUAGE_IDS.flatMap((language) => [
     { language, scheme: 'file' },
     { language, scheme: 'untitled' },

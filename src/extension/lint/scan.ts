@@ -8,6 +8,7 @@ import { LintCancelled, collectFiles, displayPath, lintFiles, type FileResult } 
 import type { Ctx } from '../context';
 import { toDiagnostic, type LiveDiagnostics } from './diagnostics';
 import type { FileSettings, LintSettingsCache } from './settings';
+import type { LintWorkerClient } from './workerClient';
 
 export interface ScanSummary {
   findings: number;
@@ -16,7 +17,8 @@ export interface ScanSummary {
   unparseable: string[];
 }
 
-export function scanWorkspace(ctx: Ctx, settings: LintSettingsCache, live: LiveDiagnostics) {
+/** Files are read here and linted in the lint worker, off the extension host's main thread. */
+export function scanWorkspace(ctx: Ctx, settings: LintSettingsCache, live: LiveDiagnostics, worker: LintWorkerClient) {
   return async (): Promise<number | undefined> => {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
     if (!folders.length) {
@@ -30,7 +32,7 @@ export function scanWorkspace(ctx: Ctx, settings: LintSettingsCache, live: LiveD
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Loss Lens: scanning', cancellable: true },
-        (progress, token) => scan(settings, live, folders, progress, token),
+        (progress, token) => scan(settings, live, worker, folders, progress, token),
       );
       report(ctx, summary);
       return summary.findings;
@@ -51,6 +53,7 @@ export function scanWorkspace(ctx: Ctx, settings: LintSettingsCache, live: LiveD
 async function scan(
   settings: LintSettingsCache,
   live: LiveDiagnostics,
+  worker: LintWorkerClient,
   folders: readonly vscode.WorkspaceFolder[],
   progress: vscode.Progress<{ message?: string; increment?: number }>,
   token: vscode.CancellationToken,
@@ -77,6 +80,7 @@ async function scan(
     const results: FileResult[] = await lintFiles(kept, {
       signal: abort.signal,
       optionsFor: (f) => perFile.get(f)?.options ?? {},
+      lint: (text, language, file, options) => worker.lint(text, language, file, options ?? {}),
       onProgress: (done, total) => {
         const pct = total ? (100 * done) / total : 100;
         progress.report({ message: `${done}/${total} files`, increment: pct - reported });

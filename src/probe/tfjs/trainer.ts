@@ -5,6 +5,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { Rng } from '../../core/probe/rng';
 import type { LossFamily, RunStatus } from '../../shared/probeProtocol';
 import { DivergedError, lossFunction } from './ccLoss';
 import type { TfjsRuntime } from './backend';
@@ -59,8 +60,9 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
   const lossFn = lossFunction(tf, input.family);
   const optimizer = input.optimizer === 'adam' ? tf.train.adam(input.learningRate) : tf.train.sgd(input.learningRate);
   const vars = model.trainableWeights.map((w) => w.read() as tfc.Variable);
-  const next = mulberry(input.seed);
-  let order = shuffled(input.trainRows, next);
+  // The run's seed orders its minibatches (the data's own split uses DATA_SEED).
+  const rng = new Rng(input.seed, 1);
+  let order = rng.permutation(input.trainRows);
   let cursor = 0;
   const xBuf = new Float32Array(B * rowSize);
   const yBuf = new Float32Array(B * K);
@@ -98,7 +100,7 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
       const t0 = performance.now();
       for (let i = 0; i < B; i++) {
         if (cursor === order.length) {
-          order = shuffled(input.trainRows, next);
+          order = rng.permutation(input.trainRows);
           cursor = 0;
         }
         const row = order[cursor++];
@@ -152,30 +154,6 @@ export async function trainTfjsRun(input: TfjsRunInput): Promise<TfjsRunResult> 
   } finally {
     optimizer.dispose();
   }
-}
-
-function shuffled(n: number, next: () => number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-  return a;
-}
-
-/** mulberry32: a small seeded generator for the minibatch order (the same on every platform). */
-function mulberry(seed: number): () => number {
-  let s = (seed * 0x9e3779b9) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Training time of `done` steps estimated from steps 2…done (the first is warm-up). */

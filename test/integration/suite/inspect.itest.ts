@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { LabelStats, openLabels } from '../../../src/core/labels';
 import type { LossLensApi } from '../../../src/extension/main';
 import type { InspectView, Rendered } from '../../../src/shared/panelProtocol';
+import { until } from './until';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 let api: LossLensApi;
@@ -15,17 +16,6 @@ async function expectedStats(file: string) {
   const stats = new LabelStats(src.info.K);
   for await (const c of src.chunks()) stats.add(c);
   return stats.result();
-}
-
-/** Polls until `probe` returns a value (no fixed sleeps). */
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function rendered(heading: string): Promise<Rendered> {

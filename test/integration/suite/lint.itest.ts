@@ -6,23 +6,13 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { RULES } from '../../../src/core/lint/rules';
 import type { LossLensApi } from '../../../src/extension/main';
+import { until } from './until';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 let api: LossLensApi;
 let lintDir: string;
 /** Mutating tests work on copies here, outside the workspace, so the fixtures never change. */
 let scratch: string;
-
-/** Polls until `probe` returns a value (no fixed sleeps). */
-async function until<T>(what: string, probe: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const ours = (uri: vscode.Uri): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Loss Lens');
 const codeOf = (d: vscode.Diagnostic): string => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));

@@ -6,19 +6,10 @@ import type { LossLensApi } from '../../../src/extension/main';
 import type { ProbeOutcome } from '../../../src/probe/host';
 import type { Rendered } from '../../../src/shared/panelProtocol';
 import type { ProbeConfig, ProbeEvent } from '../../../src/shared/probeProtocol';
+import { until } from './until';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
 let api: LossLensApi;
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A small preset probe on the synthetic set, on the bundled wasm backend. */
 function small(over: Partial<ProbeConfig> = {}): Partial<ProbeConfig> {
@@ -40,7 +31,7 @@ function renderedProbe(pred: (r: Rendered) => boolean, what: string): Promise<Re
   return until(what, () => {
     const r = api.panel()?.view.lastRendered;
     return r?.probe && pred(r) ? r : undefined;
-  });
+  }, 30_000);
 }
 
 const count = (events: ProbeEvent[], type: ProbeEvent['type']): number => events.filter((e) => e.type === type).length;
@@ -83,8 +74,8 @@ export function register(): void {
 
     it('cancel stops a running probe within a second, and the partial curves stay', async () => {
       const running = vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 100_000, evalEvery: 50 }));
-      const session = await until('the probe to start', () => api.probe());
-      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined));
+      const session = await until('the probe to start', () => api.probe(), 30_000);
+      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined), 30_000);
       const t0 = Date.now();
       await vscode.commands.executeCommand('lossLens.cancelProbe');
       const outcome = await running;
@@ -98,10 +89,10 @@ export function register(): void {
 
     it('a panel closed mid-run: Show Running Probe opens a new one with the whole run so far', async () => {
       const running = vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 100_000, evalEvery: 50 }));
-      const session = await until('the probe to start', () => api.probe());
-      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined));
+      const session = await until('the probe to start', () => api.probe(), 30_000);
+      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined), 30_000);
       api.panel()!.view.panel.dispose();
-      await until('the panel to close', () => (api.panel() === undefined ? true : undefined));
+      await until('the panel to close', () => (api.panel() === undefined ? true : undefined), 30_000);
       await vscode.commands.executeCommand('lossLens.showProbe');
       const r = await renderedProbe((x) => x.probe!.status === 'running' && x.probe!.points > 0, 'the running probe in a new panel');
       assert.equal(r.probe!.runs, 1);
@@ -111,8 +102,8 @@ export function register(): void {
 
     it('a killed worker: the probe fails with the reason, the host lives, the next probe starts cleanly', async () => {
       const running = vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 100_000, evalEvery: 50 }));
-      const session = await until('the probe to start', () => api.probe());
-      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined));
+      const session = await until('the probe to start', () => api.probe(), 30_000);
+      await until('some training steps', () => (session.events.some((e) => e.type === 'run/steps') ? true : undefined), 30_000);
       session.kill();
       const outcome = await running;
       assert.equal(outcome?.status, 'failed');
