@@ -28,6 +28,8 @@ _RESCALE_SPREAD = 600.0
 _TWO_600 = 2.0 ** 600
 _LN_TWO_600 = 600.0 * math.log(2.0)
 _LOG_STOP = -57.0 * math.log(2.0)
+_BLOCK = 4
+_PENDING_MAX = 2.0 ** 40
 
 
 def series_terms(rho):
@@ -63,8 +65,7 @@ def _check_spread(rho_max):
 def _forward_series(x, M, rescale):
     """The terms t_0..t_M of each row as (terms, log_scale): true t_m = terms * e^log_scale."""
     B, K = x.shape
-    # Two buffers reused for every degree (no new B x K tensor per operation; timings were the
-    # same as allocating, but the loop no longer churns the allocator).
+    # Two buffers reused for every degree (no new B x K tensor per operation).
     G = torch.ones_like(x)
     tmp = torch.empty_like(x)
     terms = x.new_empty(B, M + 1)
@@ -72,19 +73,32 @@ def _forward_series(x, M, rescale):
     log_scale = x.new_zeros(B, M + 1) if rescale else None
     running = x.new_zeros(B) if rescale else None
     down, one = x.new_tensor(1.0 / _TWO_600), x.new_tensor(1.0)
+    # The division by (m + K - 1) and the rescale check touch all of G, so they run once per
+    # block of degrees: G holds the true G_m times `pending`, the divisors not yet applied
+    # (kept below 2^40). Bounds: a degree multiplies the true G by at most rho <= 2^20, so a
+    # block of 4 from <= 2^600 stays below 2^680 (2^720 with pending); without rescaling
+    # (spread <= 600) every true term is <= rho^m/m! <= e^600, and e^600 * 2^40 < 2^1023.
+    pending = 1.0
+    since = 0
     for m in range(1, M + 1):
         torch.mul(x, G, out=tmp)
         torch.cumsum(tmp, dim=-1, out=G)
-        G.div_(m + K - 1)
-        terms[:, m] = G[:, -1]
-        if rescale:
-            # Per-row, branch-free: no host sync inside the loop. The stored term keeps the
-            # value before the (exact, power-of-two) rescale; its scale is the running one.
-            log_scale[:, m] = running
-            big = G[:, -1] > _TWO_600
-            # (Tensors, not Python floats: torch.where would make those float32, and 2^-600 is 0.)
-            G.mul_(torch.where(big, down, one).unsqueeze(-1))
-            running.add_(big.to(x.dtype) * _LN_TWO_600)
+        pending *= m + K - 1
+        torch.mul(G[:, -1], 1.0 / pending, out=terms[:, m])
+        since += 1
+        if m == M or since == _BLOCK or pending * (m + K) > _PENDING_MAX:
+            if rescale:
+                # Per-row, branch-free: no host sync inside the loop. The stored terms keep their
+                # values before the (exact, power-of-two) rescale; their scale is the running one.
+                log_scale[:, m - since + 1 : m + 1] = running.unsqueeze(-1)
+                big = terms[:, m] > _TWO_600
+                # (Tensors, not Python floats: torch.where would make those float32, and 2^-600 is 0.)
+                G.mul_((torch.where(big, down, one) / pending).unsqueeze(-1))
+                running.add_(big.to(x.dtype) * _LN_TWO_600)
+            else:
+                G.mul_(1.0 / pending)
+            pending = 1.0
+            since = 0
     return terms, log_scale
 
 
@@ -149,26 +163,48 @@ def _mean_coefficients_logloop(log_p, rho, K, M):
 # Up to this batch spread the mean's coefficients come from one matrix product (below).
 # Up to spread 700 every normalized term p_n >= e^-rho stays a normal float64 (> 2^-1022), so
 # the product below is exact whether or not the forward pass rescaled; beyond, the early terms
-# underflow and the log-domain loop takes over. (Checked against the core at 680 and 700.)
+# underflow and the product in logs (below) takes over. (Checked against the core at 680 and 700.)
 _GEMM_SPREAD = 700.0
 
 
+_LGAMMA = {}
+
+
+def _lgamma_table(n, like):
+    """lgamma(0..n-1) (at least) as a tensor like `like`, cached per dtype and device."""
+    key = (like.dtype, like.device)
+    t = _LGAMMA.get(key)
+    if t is None or t.numel() < n:
+        t = torch.lgamma(torch.arange(max(n, 4096), dtype=like.dtype, device=like.device))
+        _LGAMMA[key] = t
+    return t
+
+
+def _shared_table(R, K, M, row_log_scale, like):
+    """E_{n,i} = e^(a_n - shift) R^i (n+K-1)!/(n+K+i)! for n, i = 0..M, built in logs: the
+    row term from a cached lgamma table and the (n+i) term as a Hankel view of the same table,
+    then one exp. The constant shift (cancelled by mu's normalization) puts the peak just below
+    2^1000/(M+2), so that the Horner sums of up to M+1 such numbers cannot overflow; entries that
+    would be subnormal (which would make the product very slow) are set to 0: they are below
+    2^-1700 of the peak, negligible in a sum of positives."""
+    LG = _lgamma_table(2 * M + K + 3, like)
+    i = torch.arange(M + 1, dtype=like.dtype, device=like.device)
+    row = LG[K : K + M + 1]
+    if row_log_scale is not None:
+        row = row + row_log_scale
+    log_e = (row.unsqueeze(-1) + i * math.log(R)) - LG[K + 1 :].as_strided((M + 1, M + 1), (1, 1))
+    log_e -= float(log_e.max()) - (1000.0 * math.log(2.0) - math.log(M + 2))
+    e = torch.exp(log_e)
+    return e.masked_fill_(log_e < -700.0, 0.0)
+
+
 def _mean_coefficients_gemm(p, R, K, M):
-    """g_i = sum_n p_n E_{n,i} for all rows at once, E_{n,i} = 2^-s R^i (n+K-1)!/(n+K+i)!.
+    """g_i = sum_n p_n E_{n,i} for all rows at once, E_{n,i} = R^i (n+K-1)!/(n+K+i)! (scaled).
 
     With the batch's largest spread R in place of each row's own, E is the same for every row,
     so the O(M^2) sums are one (B x (M+1)) @ ((M+1) x (M+1)) product instead of M+1 passes.
-    E is built by the same positive recursion E_{n,i} = E_{n,i-1} R/(n+K+i) (a cumprod); the
-    constant 2^-s (cancelled by mu's normalization) puts its peak, at most e^R/K, just below
-    2^1000/(M+2), so that the Horner sums of up to M+1 such numbers cannot overflow, and lifts
-    the small entries out of the subnormal range (which would make the product very slow).
-    Entries that still underflow are below 2^-2000 of the peak: negligible in a sum of positives.
     """
-    s = int(math.ceil(R / math.log(2.0))) - 1000 + int(math.ceil(math.log2(M + 2)))
-    n = torch.arange(M + 1, dtype=p.dtype, device=p.device)
-    ratio = R / (n.view(-1, 1) + K + n.view(1, -1))
-    ratio[:, 0] = math.ldexp(1.0, -s) / (n + K)
-    return p @ torch.cumprod(ratio, dim=-1)
+    return p @ _shared_table(R, K, M, None, p)
 
 
 # Beyond _GEMM_SPREAD the same product in logs: each column n of the terms is scaled by its
@@ -178,44 +214,32 @@ _LOG_GEMM_SPREAD = 1300.0
 
 
 def _mean_coefficients_loggemm(log_p, R, K, M):
-    n = torch.arange(M + 1, dtype=log_p.dtype, device=log_p.device)
-    log_ratio = math.log(R) - torch.log(n.view(-1, 1) + K + n.view(1, -1))
-    log_ratio[:, 0] = -torch.log(n + K)
     a = log_p.max(dim=0).values  # the largest row of each column: finite, <= 0
-    log_e = torch.cumsum(log_ratio, dim=-1) + a.unsqueeze(-1)
-    # The common scale cancels in mu's normalization: put the peak just below 2^1000/(M+2).
-    shift = float(log_e.max()) - 1000.0 * math.log(2.0) + math.log(M + 2)
-    return torch.exp(log_p - a) @ torch.exp(log_e - shift)
+    return torch.exp(log_p - a) @ _shared_table(R, K, M, a, log_p)
+
+
+def _horner(g, w, M):
+    """mu from its coefficients: sum_i g_i w^i by Horner, one fused multiply-add per degree
+    (every g_i >= 0 and w in [0, 1], so nothing cancels), normalized to sum 1."""
+    B, K = w.shape
+    acc = g[:, M : M + 1].expand(B, K).clone()
+    for i in range(M - 1, -1, -1):
+        torch.addcmul(g[:, i : i + 1], acc, w, out=acc)
+    return acc / acc.sum(dim=-1, keepdim=True)
 
 
 def _mean(x, rho, p, M, rescale, R=None, log_p=None):
     """The CC mean mu (B x K) from the normalized terms p (B x (M+1))."""
     B, K = x.shape
     if R is not None and 0 < R <= _GEMM_SPREAD:
-        # Horner in x/R with the shared coefficients: every g_i >= 0 and x/R in [0, 1].
-        g = _mean_coefficients_gemm(p, R, K, M)
-        w = (x / R).clamp_(max=1.0)
-        acc = g[:, M : M + 1].expand(B, K).clone()
-        for i in range(M - 1, -1, -1):
-            acc.mul_(w).add_(g[:, i : i + 1])
-        return acc / acc.sum(dim=-1, keepdim=True)
+        # Horner in x/R with the shared coefficients.
+        return _horner(_mean_coefficients_gemm(p, R, K, M), (x / R).clamp_(max=1.0), M)
     if R is not None and log_p is not None and _GEMM_SPREAD < R <= _LOG_GEMM_SPREAD:
-        g = _mean_coefficients_loggemm(log_p, R, K, M)
-        w = (x / R).clamp_(max=1.0)
-        acc = g[:, M : M + 1].expand(B, K).clone()
-        for i in range(M - 1, -1, -1):
-            acc.mul_(w).add_(g[:, i : i + 1])
-        return acc / acc.sum(dim=-1, keepdim=True)
+        return _horner(_mean_coefficients_loggemm(log_p, R, K, M), (x / R).clamp_(max=1.0), M)
+    safe = torch.where(rho > 0, rho, torch.ones_like(rho))
+    w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)  # a uniform row has x = 0, so w = 0 there
     if log_p is not None:
-        safe = torch.where(rho > 0, rho, torch.ones_like(rho))
-        w = (x / safe.unsqueeze(-1)).clamp_(max=1.0)
-        g = _mean_coefficients_logloop(log_p, safe, K, M)
-        acc = g[:, M : M + 1].expand(B, K).clone()
-        for i in range(M - 1, -1, -1):
-            acc.mul_(w).add_(g[:, i : i + 1])
-        return acc / acc.sum(dim=-1, keepdim=True)
-    safe = torch.where(rho > 0, rho, torch.ones_like(rho)).unsqueeze(-1)
-    w = (x / safe).clamp_(max=1.0)  # a uniform row has x = 0, so w = 0 there
+        return _horner(_mean_coefficients_logloop(log_p, safe, K, M), w, M)
     method = MEAN_METHOD if MEAN_METHOD != "auto" else ("table" if x.is_cuda else "loop")
     # Without rescaling rho <= 600, so c_{n,i} <= rho^i/i! <= e^600 cannot overflow in the table.
     if method == "table" and not rescale and B * (M + 1) * max(M + 1, K) <= _TABLE_ELEMENTS:
@@ -226,13 +250,8 @@ def _mean(x, rho, p, M, rescale, R=None, log_p=None):
             # mu_j = g_0 + sum_{i>=1} g_i w_j^i, the powers by a cumprod (all factors in [0, 1]).
             powers = torch.cumprod(w.unsqueeze(-1).expand(B, K, M), dim=-1)
             acc = g[:, :1] + torch.bmm(powers, g[:, 1:].unsqueeze(-1)).squeeze(-1)
-    else:
-        g = _mean_coefficients_loop(p, rho, K, M)
-        # Horner in w: every g_i >= 0 and w in [0, 1], so no cancellation here either.
-        acc = g[:, M : M + 1].expand(B, K).clone()
-        for i in range(M - 1, -1, -1):
-            acc.mul_(w).add_(g[:, i : i + 1])
-    return acc / acc.sum(dim=-1, keepdim=True)
+        return acc / acc.sum(dim=-1, keepdim=True)
+    return _horner(_mean_coefficients_loop(p, rho, K, M), w, M)
 
 
 class _LogSeries(torch.autograd.Function):
