@@ -92,10 +92,44 @@ function matches(code: string, patterns: string[]): boolean {
   return patterns.some((p) => p.trim() !== '' && code.startsWith(p.trim().toUpperCase()));
 }
 
+/**
+ * Every rule keys on a callee whose last name part is one of these (cross_entropy,
+ * CrossEntropyLoss, CategoricalCrossentropy, log_softmax, kl_div, KLDivergence, KLD, Mixup,
+ * softmaxCrossEntropy, …), and a resolved name is built from the source's own identifiers, so a file
+ * without any of them cannot produce a finding: the rules (name resolution and tree walks, most of
+ * the lint time) are skipped for it. It is still parsed, so syntax errors are reported as before.
+ */
+const RELEVANT: Record<'python' | 'ts', RegExp> = {
+  python: /softmax|cross_?entropy|kl_?div|kld|mixup/i,
+  ts: /softmaxCrossEntropy/,
+};
+
+export function mayHaveFindings(text: string, language: LintLanguage): boolean {
+  return RELEVANT[language === 'python' ? 'python' : 'ts'].test(text);
+}
+
+/**
+ * Whether a call can matter to any rule, from its callee's text alone: `x.view(...)`,
+ * `torch.zeros(...)` and `print(...)` cannot; a callee named like a loss, or a name that some
+ * assignment or import binds (an alias, an instance of a loss), or anything else may.
+ */
+function mayMatter(call: Node, scope: PyScope): boolean {
+  const fn = call.childForFieldName('function');
+  if (!fn) return false;
+  if (fn.type === 'identifier') return RELEVANT.python.test(fn.text) || scope.mayResolve(fn.text);
+  if (fn.type === 'attribute') {
+    const text = fn.text;
+    const last = text.slice(text.lastIndexOf('.') + 1).trim();
+    return RELEVANT.python.test(last) || /^self\s*\.\s*\w+$/.test(text);
+  }
+  return true;
+}
+
 function pythonFindings(root: Node): RawFinding[] {
-  const t = new PyTargets(new PyScope(root));
+  const scope = new PyScope(root);
+  const t = new PyTargets(scope);
   const raw: RawFinding[] = [];
-  for (const call of root.descendantsOfType('call')) if (call) for (const rule of PY_RULES) rule(call, t, raw);
+  for (const call of scope.calls) if (mayMatter(call, scope)) for (const rule of PY_RULES) rule(call, t, raw);
   return raw;
 }
 
@@ -114,7 +148,9 @@ export async function lintText(text: string, language: LintLanguage, file: strin
     const errors = syntaxErrors(tree, text);
     if (errors.fatal) return { findings: [], parseError: errors.fatal };
     const root = tree.rootNode;
+    if (!mayHaveFindings(text, language)) return { findings: [] };
     const raw = language === 'python' ? pythonFindings(root) : ll131Findings(root);
+    if (raw.length === 0) return { findings: [] };
     const sup = suppressions(root);
     const select = opts.select?.length ? opts.select : undefined;
     const ignore = opts.ignore ?? [];

@@ -149,8 +149,18 @@ export interface LintFilesOptions {
  */
 export async function lintFiles(files: readonly string[], opts: LintFilesOptions = {}): Promise<FileResult[]> {
   const results: FileResult[] = [];
+  // Reads run ahead of the (synchronous) linting, so the thread pool reads while this thread lints.
+  const reads = new Map<number, Promise<string>>();
+  const readAhead = (from: number): void => {
+    for (let j = from; j < Math.min(files.length, from + READ_AHEAD); j++) {
+      if (reads.has(j) || !languageOf(files[j])) continue;
+      const p = readFile(files[j], 'utf8');
+      p.catch(() => undefined); // awaited below; a file dropped by a cancel must not warn
+      reads.set(j, p);
+    }
+  };
   opts.onProgress?.(0, files.length);
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
     checkCancel(opts.signal);
     const language = languageOf(file);
     if (!language) {
@@ -159,9 +169,13 @@ export async function lintFiles(files: readonly string[], opts: LintFilesOptions
       // Outside the try: a malformed pyproject is the run's error, not this file's.
       const options = (await opts.optionsFor?.(file)) ?? {};
       try {
-        const text = await readFile(file, 'utf8');
-        results.push({ file, ...(await (opts.lint ?? lintText)(text, language, file, options)) });
+        readAhead(i);
+        const text = await reads.get(i);
+        reads.delete(i);
+        readAhead(i + 1);
+        results.push({ file, ...(await (opts.lint ?? lintText)(text ?? '', language, file, options)) });
       } catch (e) {
+        reads.delete(i);
         results.push({ file, findings: [], error: e instanceof Error ? e.message : String(e) });
       }
     }
@@ -169,6 +183,8 @@ export async function lintFiles(files: readonly string[], opts: LintFilesOptions
   }
   return results;
 }
+
+const READ_AHEAD = 8;
 
 function checkCancel(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new LintCancelled();

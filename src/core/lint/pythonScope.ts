@@ -15,7 +15,45 @@ export interface Binding {
   at: number;
 }
 
-const SCOPES = new Set(['function_definition', 'lambda']);
+/**
+ * Nested source intervals (nodes in document order, each either inside or disjoint from the ones
+ * before it) answering "the innermost one strictly around this node" by binary search and a walk
+ * up the enclosing chain, without touching the tree.
+ */
+class Intervals {
+  private readonly start: number[] = [];
+  private readonly end: number[] = [];
+  private readonly up: number[] = [];
+  constructor(private readonly nodes: Node[]) {
+    const stack: number[] = [];
+    nodes.forEach((n, i) => {
+      this.start.push(n.startIndex);
+      this.end.push(n.endIndex);
+      while (stack.length && this.end[stack[stack.length - 1]] < n.endIndex) stack.pop();
+      this.up.push(stack.length ? stack[stack.length - 1] : -1);
+      stack.push(i);
+    });
+  }
+
+  around(n: Node): Node | undefined {
+    const s = n.startIndex;
+    const e = n.endIndex;
+    let lo = 0;
+    let hi = this.start.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.start[mid] <= s) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    for (; i >= 0; i = this.up[i]) {
+      if (this.start[i] <= s && e <= this.end[i] && !(this.start[i] === s && this.end[i] === e && this.nodes[i].id === n.id)) return this.nodes[i];
+    }
+    return undefined;
+  }
+}
 
 export function unwrap(n: Node): Node {
   let cur = n;
@@ -35,10 +73,59 @@ export class PyScope {
   /** class node id → attribute → `self.attr = value` bindings. */
   private readonly attrs = new Map<number, Map<string, Binding[]>>();
 
+  /** function/lambda scopes and class bodies as intervals in document order (see Intervals). */
+  private readonly scopes: Intervals;
+  private readonly classes: Intervals;
+  /** Every name bound anywhere in the file (a cheap first test before a lookup). */
+  private readonly boundNames = new Set<string>();
+  /** The calls of the file, in document order (collected in the same pass). */
+  readonly calls: Node[] = [];
+
   constructor(readonly root: Node) {
-    for (const st of root.descendantsOfType(['import_statement', 'import_from_statement'])) if (st) this.addImport(st);
-    for (const a of root.descendantsOfType(['assignment', 'for_statement', 'with_item', 'for_in_clause'])) if (a) this.addBinding(a);
-    for (const f of root.descendantsOfType('function_definition')) if (f) this.addParameters(f);
+    // One pass in the parser's own code (descendantsOfType runs inside the wasm module) for every
+    // kind of node the scope needs; then no parent walks: `Node.parent` is found by descending
+    // from the root each time, which made scope lookups the largest cost of a lint.
+    const nodes = root.descendantsOfType([
+      'import_statement',
+      'import_from_statement',
+      'assignment',
+      'for_statement',
+      'with_item',
+      'for_in_clause',
+      'function_definition',
+      'lambda',
+      'class_definition',
+      'call',
+    ]);
+    const scopes: Node[] = [];
+    const classes: Node[] = [];
+    for (const n of nodes) {
+      if (!n) continue;
+      if (n.type === 'function_definition' || n.type === 'lambda') scopes.push(n);
+      else if (n.type === 'class_definition') classes.push(n);
+    }
+    this.scopes = new Intervals(scopes);
+    this.classes = new Intervals(classes);
+    for (const n of nodes) {
+      if (!n) continue;
+      switch (n.type) {
+        case 'import_statement':
+        case 'import_from_statement':
+          this.addImport(n);
+          break;
+        case 'function_definition':
+          this.addParameters(n);
+          break;
+        case 'call':
+          this.calls.push(n);
+          break;
+        case 'lambda':
+        case 'class_definition':
+          break;
+        default:
+          this.addBinding(n);
+      }
+    }
   }
 
   private addImport(st: Node): void {
@@ -71,6 +158,7 @@ export class PyScope {
   }
 
   private push(map: Map<number, Map<string, Binding[]>>, key: number, name: string, b: Binding): void {
+    this.boundNames.add(name);
     let m = map.get(key);
     if (!m) map.set(key, (m = new Map<string, Binding[]>()));
     const list = m.get(name);
@@ -127,14 +215,18 @@ export class PyScope {
     }
   }
 
+  /** The innermost function or lambda strictly around n, else the module. */
   scopeOf(n: Node): Node {
-    for (let p = n.parent; p; p = p.parent) if (SCOPES.has(p.type)) return p;
-    return this.root;
+    return this.scopes.around(n) ?? this.root;
   }
 
   private classOf(n: Node): Node | undefined {
-    for (let p = n.parent; p; p = p.parent) if (p.type === 'class_definition') return p;
-    return undefined;
+    return this.classes.around(n);
+  }
+
+  /** Whether a name is imported or bound anywhere in the file (else it can resolve to nothing). */
+  mayResolve(name: string): boolean {
+    return this.boundNames.has(name) || this.imports.has(name) || this.wildcards.length > 0;
   }
 
   /** The binding of `name` visible at `at`: the last assignment before it in the innermost scope that assigns it. */

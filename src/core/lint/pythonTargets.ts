@@ -96,10 +96,16 @@ export class PyTargets {
 
   /** The canonical name of the class a callee instantiates (see instanceOf). */
   instanceClass(callee: Node): { cls: string; ctor: Node } | undefined {
+    // Three rules ask about the same callee; resolve it once.
+    if (this.instances.has(callee.id)) return this.instances.get(callee.id);
     const ctor = this.instanceOf(callee);
     const cls = ctor ? this.calleeName(ctor) : undefined;
-    return ctor && cls ? { cls, ctor } : undefined;
+    const out = ctor && cls ? { cls, ctor } : undefined;
+    this.instances.set(callee.id, out);
+    return out;
   }
+
+  private readonly instances = new Map<number, { cls: string; ctor: Node } | undefined>();
 
   isSoftmaxCall(call: Node): boolean {
     const name = this.calleeName(call);
