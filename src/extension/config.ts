@@ -91,6 +91,10 @@ export class Config {
     return this.section.get<boolean>('lint.enable', true);
   }
 
+  get lintCodeLens(): boolean {
+    return this.lintEnable && this.section.get<boolean>('lint.codeLens', true);
+  }
+
   lintUsePyproject(scope?: vscode.Uri): boolean {
     return vscode.workspace.getConfiguration('lossLens', scope).get<boolean>('lint.usePyproject', true);
   }

@@ -9,12 +9,14 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { buildTable, summarizeRun } from '../core/probe/table';
-import type { EvalPoint, FromProbeWorker, LossKind, ProbeConfig, ProbeEvent, ProbeStatus, ToProbeWorker } from '../shared/probeProtocol';
+import type { EvalPoint, FromProbeWorker, LossKind, ProbeConfig, ProbeEvent, ProbeStatus, TableRow, ToProbeWorker } from '../shared/probeProtocol';
 
 export interface ProbeOutcome {
   status: ProbeStatus;
   message?: string;
   savedTo?: string;
+  /** The results table of the runs that finished (empty when none did). */
+  table?: TableRow[];
 }
 
 export interface ProbeHandle {
@@ -88,7 +90,7 @@ export function startProbe(config: ProbeConfig, opts: ProbeHostOptions): ProbeHa
     save(e);
     opts.onEvent(e);
     if (e.type === 'probe/finished') {
-      const outcome = { status: e.status, message: e.message, savedTo };
+      const outcome: ProbeOutcome = { status: e.status, message: e.message, savedTo, table: e.table };
       if (saved) saved.end(() => resolveDone(outcome));
       else resolveDone(outcome);
       void worker.terminate();

@@ -157,6 +157,7 @@ function uiWorkspace(server: Server): string {
   mkdirSync(join(folder, '.vscode'), { recursive: true });
   copyFileSync(join(WORKSPACE, 'vectors.py'), join(folder, 'vectors.py'));
   copyFileSync(join(ROOT, 'test', 'fixtures', 'labels', 'npy', 'same.csv'), join(folder, 'teacher_soft_labels.csv'));
+  copyFileSync(join(ROOT, 'examples', 'train_soft_targets.py'), join(folder, 'train_soft_targets.py'));
   writeFileSync(
     join(folder, '.vscode', 'settings.json'),
     JSON.stringify({ 'git.enabled': false, 'editor.minimap.enabled': false }),
@@ -314,6 +315,32 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   const fifth = join(SHOTS, 'probe-vscode.png');
   await page.screenshot({ path: fifth });
   shots.push(fifth);
+  // The lint: a training script with soft targets is underlined; the CodeLens above the smoothed
+  // loss trains the probe of that α, then shows its figures; the hover explains the finding.
+  await page.keyboard.press('Control+p');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type('train_soft_targets.py');
+  await pick(page, 'train_soft_targets.py');
+  await waitFor('the training script in the editor', 30_000, async () => ((await editor.textContent())?.includes('distill_step') ? true : undefined));
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Probe CE vs LS (α = 0.1) vs CC-LS' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  await page.locator('.codelens-decoration a', { hasText: 'Probe soft-target CE vs CC' }).first().waitFor({ timeout: 30_000 });
+  await lens.click();
+  await page.locator('.statusbar-item', { hasText: 'Loss Lens: run' }).first().waitFor({ timeout: 30_000 });
+  const figures = page.locator('.codelens-decoration a', { hasText: /^last probe: CE \d+\.\d% ECE \d\.\d{3} · LS / }).first();
+  await figures.waitFor({ timeout: 300_000 });
+  await palette(page, 'Notifications: Clear All Notifications');
+  await page.locator('.view-lines .view-line', { hasText: 'criterion = nn.CrossEntropyLoss' }).first().locator('span', { hasText: 'label_smoothing' }).first().hover();
+  const hover = page.locator('.monaco-hover', { hasText: 'Loss Lens LL101' }).first();
+  await hover.waitFor({ timeout: 30_000 });
+  // The hover fades in: wait until it and its containers are opaque.
+  const opacity = (): Promise<number> =>
+    // (A string: this file is compiled without the DOM's types.)
+    hover.evaluate<number, undefined>('(e) => { let o = 1; for (let n = e; n; n = n.parentElement) o *= Number(getComputedStyle(n).opacity); return o; }');
+  await waitFor('the hover to finish fading in', 10_000, async () => ((await opacity()) === 1 ? true : undefined));
+  const sixth = join(SHOTS, 'lint-editor.png');
+  await page.screenshot({ path: sixth });
+  shots.push(sixth);
   await page.close();
   return shots;
 }

@@ -178,6 +178,7 @@ export async function lintText(text: string, language: LintLanguage, file: strin
         framework: r.framework,
       };
       if (r.literalTarget) f.literalTarget = r.literalTarget;
+      if (r.smoothing !== undefined) f.smoothing = r.smoothing;
       findings.push(f);
     }
     findings.sort((a, b) => a.line - b.line || a.column - b.column || a.code.localeCompare(b.code));

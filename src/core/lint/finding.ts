@@ -11,6 +11,8 @@ export interface RawFinding {
   /** Other nodes whose line may carry the suppression comment (the flagged argument). */
   related?: (Node | undefined)[];
   literalTarget?: number[];
+  /** The label-smoothing α the flagged call sets (LL101, LL105, LL111, LL131). */
+  smoothing?: number;
 }
 
 /** A call's source, shortened for a message: `nn.CrossEntropyLoss(...)`. */

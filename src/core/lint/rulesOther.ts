@@ -27,6 +27,7 @@ export function ll105(call: Node, t: PyTargets, out: RawFinding[]): void {
   const name = t.calleeName(call);
   let what: string | undefined;
   let related: Node | undefined;
+  let alpha: number | undefined;
   if (name === 'timm.loss.SoftTargetCrossEntropy') {
     what = 'trains cross-entropy on soft (mixup / cutmix / distilled) targets';
   } else if (name === 'timm.loss.LabelSmoothingCrossEntropy') {
@@ -34,13 +35,15 @@ export function ll105(call: Node, t: PyTargets, out: RawFinding[]): void {
     if (!s || !(s.value > 0)) return;
     what = `smooths the targets by ${s.value}${s.arg ? '' : " (timm's default)"}`;
     related = s.arg;
+    alpha = s.value;
   } else if (name === 'timm.data.Mixup' || name === 'timm.data.FastCollateMixup') {
     const s = smoothing(t, call, 7, 'label_smoothing', 0.1);
     if (!s || !(s.value > 0)) return;
     what = `mixes targets and smooths them by ${s.value}${s.arg ? '' : " (timm's default label_smoothing)"}`;
     related = s.arg;
+    alpha = s.value;
   } else return;
-  out.push({ node: call, code: 'LL105', framework: 'pytorch', related: [related], message: `timm ${callee(call)} ${what}; ${NOT_LIKELIHOOD}.` });
+  out.push({ node: call, code: 'LL105', framework: 'pytorch', related: [related], smoothing: alpha, message: `timm ${callee(call)} ${what}; ${NOT_LIKELIHOOD}.` });
 }
 
 /** LL111: Keras categorical cross-entropy with label_smoothing > 0. */
@@ -62,6 +65,7 @@ export function ll111(call: Node, t: PyTargets, out: RawFinding[]): void {
     code: 'LL111',
     framework: 'keras',
     related: [a],
+    smoothing: v,
     message: `${callee(call)} with label_smoothing=${v} trains on smoothed targets, and ${NOT_LIKELIHOOD}.`,
   });
 }

@@ -99,6 +99,7 @@ export function ll131Findings(root: Node): RawFinding[] {
       code: 'LL131',
       framework: 'tfjs',
       related: [ls],
+      smoothing: alpha,
       message: `${fn.text.replace(/\s+/g, '')}(...) with labelSmoothing=${alpha} trains on smoothed targets, and cross-entropy on simplex-valued targets is not a normalized likelihood of them.`,
     });
   }

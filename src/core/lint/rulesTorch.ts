@@ -24,6 +24,7 @@ export function ll101(call: Node, t: PyTargets, out: RawFinding[]): void {
     code: 'LL101',
     framework: 'pytorch',
     related: [ls],
+    smoothing: alpha,
     message: `${callee(call)} with label_smoothing=${alpha} trains on smoothed targets (1-α)·one-hot + α/K, and ${NOT_LIKELIHOOD}.`,
   });
 }

@@ -36,6 +36,11 @@ export interface Finding {
    * normalizer check; absent when the target is not a literal.
    */
   literalTarget?: number[];
+  /**
+   * The label-smoothing α the flagged call sets (given or the library's default), for rules about
+   * smoothing (LL101, LL105, LL111, LL131): the CodeLens probes that α.
+   */
+  smoothing?: number;
 }
 
 export interface LintOptions {

@@ -69,6 +69,9 @@ interface DocState {
 export class LiveDiagnostics implements vscode.Disposable {
   private readonly states = new Map<string, DocState>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly updated = new vscode.EventEmitter<vscode.Uri>();
+  /** A document's findings were published or dropped (the CodeLens follows them). */
+  readonly onDidUpdate = this.updated.event;
 
   constructor(
     private readonly ctx: Ctx,
@@ -128,6 +131,7 @@ export class LiveDiagnostics implements vscode.Disposable {
     if (s) clearTimeout(s.timer);
     this.states.delete(uri.toString());
     this.collection.delete(uri);
+    this.updated.fire(uri);
   }
 
   private async run(doc: vscode.TextDocument): Promise<void> {
@@ -149,6 +153,7 @@ export class LiveDiagnostics implements vscode.Disposable {
         if (state.again || doc.version !== version) continue;
         state.findings = out.findings;
         this.collection.set(doc.uri, out.diagnostics);
+        this.updated.fire(doc.uri);
       } while (state.again);
     } catch (e) {
       this.ctx.log.error(`Lint: ${doc.uri.toString(true)}: ${e instanceof Error ? e.message : String(e)}`);
@@ -174,6 +179,7 @@ export class LiveDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.updated.dispose();
     for (const s of this.states.values()) clearTimeout(s.timer);
     this.states.clear();
     for (const d of this.disposables.splice(0)) d.dispose();

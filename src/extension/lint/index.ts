@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { LintCodeActionProvider } from './codeActions';
+import { PROBE_FINDING_COMMAND, ProbeCodeLensProvider, probeFinding } from './codeLens';
 import { LINT_LANGUAGE_IDS, LiveDiagnostics } from './diagnostics';
 import { LintHoverProvider } from './hover';
 import { scanWorkspace } from './scan';
@@ -16,6 +17,7 @@ export interface LintService {
   live: LiveDiagnostics;
   worker: LintWorkerClient;
   scan: () => Promise<number | undefined>;
+  codeLens: ProbeCodeLensProvider;
 }
 
 export function registerLint(ctx: Ctx): LintService {
@@ -24,6 +26,7 @@ export function registerLint(ctx: Ctx): LintService {
   const worker = new LintWorkerClient(ctx.extension.extensionPath);
   const live = new LiveDiagnostics(ctx, collection, settings, worker);
   const scan = scanWorkspace(ctx, settings, live, worker);
+  const codeLens = new ProbeCodeLensProvider(ctx, live);
   const selector: vscode.DocumentFilter[] = LINT_LANGUAGE_IDS.flatMap((language) => [
     { language, scheme: 'file' },
     { language, scheme: 'untitled' },
@@ -42,6 +45,9 @@ export function registerLint(ctx: Ctx): LintService {
     vscode.commands.registerCommand('lossLens.scanWorkspace', scan),
     vscode.languages.registerHoverProvider(selector, new LintHoverProvider(ctx, live)),
     vscode.languages.registerCodeActionsProvider(selector, new LintCodeActionProvider(ctx, live), LintCodeActionProvider.metadata),
+    codeLens,
+    vscode.languages.registerCodeLensProvider(selector, codeLens),
+    vscode.commands.registerCommand(PROBE_FINDING_COMMAND, probeFinding(codeLens)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lossLens.lint')) relint();
     }),
@@ -50,5 +56,5 @@ export function registerLint(ctx: Ctx): LintService {
     pyprojects.onDidChange(relint),
     pyprojects.onDidDelete(relint),
   );
-  return { live, worker, scan };
+  return { live, worker, scan, codeLens };
 }

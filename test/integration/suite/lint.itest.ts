@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { RULES } from '../../../src/core/lint/rules';
 import type { LossLensApi } from '../../../src/extension/main';
+import type { ProbeOutcome } from '../../../src/probe/host';
 import { until } from './until';
 
 const EXTENSION_ID = 'loss-lens.loss-lens';
@@ -38,6 +39,21 @@ async function openCopy(name: string): Promise<vscode.TextDocument> {
   const file = join(mkdtempSync(join(scratch, 'copy-')), name);
   copyFileSync(join(lintDir, name), file);
   return vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file)).then((e) => e.document);
+}
+
+async function codeLenses(uri: vscode.Uri): Promise<vscode.CodeLens[]> {
+  return (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+}
+
+/** Polls the document's lenses until one satisfies `pred`. */
+async function lensWhere(uri: vscode.Uri, what: string, pred: (l: vscode.CodeLens) => boolean): Promise<vscode.CodeLens> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const hit = (await codeLenses(uri)).find(pred);
+    if (hit) return hit;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; lenses: ${(await codeLenses(uri)).map((l) => l.command?.title).join(' | ')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
@@ -80,6 +96,45 @@ export function register(): void {
       assert.match(ll101.message, /label_smoothing=0\.1/);
       const code = ll101.code as { value: string; target: vscode.Uri };
       assert.equal(code.target.toString(true), 'https://github.com/loss-lens/loss-lens/blob/main/README.md#ll101');
+    });
+
+    it('a CodeLens above a flagged loss runs the probe for it, then shows its figures', async function () {
+      this.timeout(120_000);
+      const doc = await vscode.workspace.openTextDocument(join(lintDir, 'train.py'));
+      await vscode.window.showTextDocument(doc);
+      const [ll101, ll102] = await codesBecome(doc.uri, ['LL101', 'LL102']);
+      // The code's own α, on the smoothed loss's line; the soft-target probe on the soft target's.
+      const ls = await lensWhere(doc.uri, 'the label-smoothing probe lens', (l) => l.command?.title === '$(beaker) Probe CE vs LS (α = 0.1) vs CC-LS');
+      assert.equal(ls.range.start.line, ll101.range.start.line);
+      const soft = await lensWhere(doc.uri, 'the soft-target probe lens', (l) => l.command?.title === '$(beaker) Probe soft-target CE vs CC');
+      assert.equal(soft.range.start.line, ll102.range.start.line);
+      assert.equal(ls.command?.command, 'lossLens.probeFinding');
+
+      // The probe settings (user level: nothing is written into the fixture folder) make it small;
+      // the lens's own arguments are used as they are.
+      const probe = vscode.workspace.getConfiguration('lossLens.probe');
+      const small: Record<string, unknown> = { steps: 10, evalEvery: 5, evalRows: 128, batchSize: 32, backend: 'tfjs-wasm', seeds: 1 };
+      for (const [k, v] of Object.entries(small)) await probe.update(k, v, vscode.ConfigurationTarget.Global);
+      try {
+        const outcome = await vscode.commands.executeCommand<ProbeOutcome>(ls.command!.command, ...(ls.command!.arguments ?? []));
+        assert.equal(outcome?.status, 'done', outcome?.message);
+        assert.deepEqual(outcome.table?.map((r) => r.loss), ['ce', 'ls', 'cc-ls']);
+        assert.ok(outcome.savedTo && existsSync(outcome.savedTo));
+        const started = JSON.parse(readFileSync(outcome.savedTo, 'utf8').split('\n')[0]) as { type: string; config: { alpha: number; data: { kind: string }; steps: number } };
+        assert.equal(started.type, 'probe/started');
+        assert.equal(started.config.alpha, 0.1);
+        assert.equal(started.config.data.kind, 'fashion-mnist');
+        assert.equal(started.config.steps, 10);
+        const figures = await lensWhere(doc.uri, 'the lens with the probe figures', (l) => !!l.command?.title.startsWith('last probe: '));
+        assert.equal(figures.range.start.line, ll101.range.start.line);
+        assert.match(figures.command!.title, /^last probe: CE \d+\.\d% ECE \d\.\d{3} · LS \d+\.\d% ECE \d\.\d{3} · CC-LS \d+\.\d% ECE \d\.\d{3}$/);
+        assert.equal(figures.command!.command, 'lossLens.openProbeRun');
+        assert.equal((figures.command!.arguments?.[0] as vscode.Uri).fsPath, outcome.savedTo);
+        // The soft-target probe has not run: its line has no figures.
+        assert.ok(!(await codeLenses(doc.uri)).some((l) => l.range.start.line === ll102.range.start.line && l.command?.title.startsWith('last probe')));
+      } finally {
+        for (const k of Object.keys(small)) await probe.update(k, undefined, vscode.ConfigurationTarget.Global);
+      }
     });
 
     it('a TypeScript file: LL131', async () => {
