@@ -112,6 +112,62 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     });
   }
 
+  for (const [n, c] of [
+    { a: [5, 7], b: [7, 3] },
+    { a: [2, 5, 7], b: [2, 7, 3] },
+    { a: [1, 4, 6], b: [3, 6, 2] }, // a broadcast batch (tfjs has no gradient for it: value only)
+    { a: [64, 49], b: [49, 10] }, // a dense layer's shapes
+  ].entries()) {
+    for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+      it(`BatchMatMul with transposeA=${ta}, transposeB=${tb}: [${c.a.join('×')}] · [${c.b.join('×')}]`, async () => {
+        const swap = (shape: number[]) => [...shape.slice(0, -2), shape[shape.length - 1], shape[shape.length - 2]];
+        const aShape = ta ? swap(c.a) : c.a;
+        const bShape = tb ? swap(c.b) : c.b;
+        const a = { data: rand(aShape.reduce((x, y) => x * y), 61 + n), shape: aShape };
+        const b = { data: rand(bShape.reduce((x, y) => x * y), 71 + n), shape: bShape };
+        await compare([a, b], (at, bt) => {
+          const tf = rt.tf;
+          const y = tf.matMul(at, bt, ta, tb);
+          const r = tf.tensor(rand(y.size, 81 + n), y.shape);
+          if (c.a[0] !== c.b[0] && c.a.length === 3) return [y];
+          // The gradients are BatchMatMuls with transposed operands again.
+          return [y, ...tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), r)))([at, bt])];
+        }, 'matMul');
+      });
+    }
+  }
+
+  for (const [n, c] of [
+    { x: [2, 28, 28, 3], k: 2, stride: 2, pad: 'valid' as const, what: 'the cnn preset’s pools' },
+    { x: [2, 9, 7, 3], k: 2, stride: 2, pad: 'valid' as const, what: 'odd sizes: the last row and column are in no window' },
+    { x: [2, 9, 9, 2], k: 3, stride: 2, pad: 'same' as const, what: 'overlapping, padded windows' },
+    { x: [1, 8, 8, 2], k: 2, stride: 1, pad: 'valid' as const, what: 'stride 1' },
+  ].entries()) {
+    for (const ties of [false, true]) {
+      it(`MaxPoolGrad: x [${c.x.join('×')}], ${c.k}×${c.k}, stride ${c.stride}, ${c.pad} (${c.what})${ties ? ', with ties (ReLU zeros, repeated values)' : ''}`, async () => {
+        const size = c.x.reduce((a, b) => a * b);
+        const data = rand(size, 51 + n);
+        // Ties: a ReLU's zeros and values on a coarse grid; the gradient goes to the first of equals.
+        if (ties) for (let i = 0; i < size; i++) data[i] = Math.max(0, Math.round(data[i] * 2) / 2);
+        await compare([{ data, shape: c.x }], (xt) => {
+          const tf = rt.tf;
+          const y = tf.maxPool(xt as Tensor4D, c.k, c.stride, c.pad);
+          const r = tf.tensor(rand(y.size, 91 + n), y.shape);
+          return tf.grads((a: Tensor) => tf.sum(tf.mul(tf.maxPool(a as Tensor4D, c.k, c.stride, c.pad), r)))([xt]);
+        }, 'maxPool gradient');
+      });
+    }
+  }
+
+  it('MaxPoolGrad: a window of -Infinity passes nothing, like the cpu kernel', async () => {
+    const data = rand(1 * 4 * 4 * 1, 7);
+    for (const i of [0, 1, 4, 5]) data[i] = -Infinity; // the first 2×2 window
+    await compare([{ data, shape: [1, 4, 4, 1] }], (xt) => {
+      const tf = rt.tf;
+      return tf.grads((a: Tensor) => tf.sum(tf.maxPool(a as Tensor4D, 2, 2, 'valid')))([xt]);
+    }, 'maxPool gradient');
+  });
+
   it('UnsortedSegmentSum (cpu bridge), and the gather gradient that uses it (Embedding layers)', async () => {
     const ids = { data: Int32Array.from([3, 0, 3, 1, 4, 0, 2]), shape: [7] };
     const x = { data: rand(7 * 5, 21), shape: [7, 5] };

@@ -24,7 +24,7 @@ export const CPU_BRIDGED_KERNELS = [
 ] as const;
 
 /** Every kernel this module may register for wasm. */
-export const PATCHED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', ...CPU_BRIDGED_KERNELS] as const;
+export const PATCHED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', ...CPU_BRIDGED_KERNELS] as const;
 
 interface DataBackend extends KernelBackend {
   write(values: tfcore.backend_util.BackendValues | null, shape: number[], dtype: tfcore.DataType): tfcore.DataId;
@@ -43,18 +43,29 @@ export function applyWasmPatches(tf: Core): string[] {
   register('Conv2DBackpropFilter', (args) => conv2DBackpropFilter(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   // wasm has its own Conv2DBackpropInput, but a naive loop (~10× slower than XNNPACK): for
   // stride 1 run it as a forward conv instead, keeping the original for the other cases.
-  const input = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (input && !(input.kernelFunc as { patched?: boolean }).patched) {
-    const original = input.kernelFunc;
-    const fast: KernelFunc = (args) =>
-      conv2DBackpropInput(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}) ?? original(args);
-    (fast as { patched?: boolean }).patched = true;
-    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-    tf.registerKernel({ ...input, kernelFunc: fast });
-    added.push('Conv2DBackpropInput');
-  }
+  wrap(tf, 'Conv2DBackpropInput', added, (args) => conv2DBackpropInput(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
+  // A transposed operand (every dense layer's gradients: dY·Wᵀ and Xᵀ·dY) sends wasm's
+  // BatchMatMul down a loop 3-4× slower than an explicit transpose plus its fast path.
+  wrap(tf, 'BatchMatMul', added, (args, original) => batchMatMul(args.inputs, args.backend as DataBackend, args.attrs ?? {}, original));
+  // wasm's MaxPoolGrad takes 10× its forward pass; a loop over the heap in JavaScript takes less.
+  wrap(tf, 'MaxPoolGrad', added, (args) => maxPoolGrad(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   for (const name of CPU_BRIDGED_KERNELS) register(name, (args) => cpuBridge(tf, name, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   return added;
+}
+
+/**
+ * Puts a faster path in front of an existing wasm kernel (once: a second call sees the mark):
+ * `fast` returns null where it does not apply, and the original kernel runs.
+ */
+function wrap(tf: Core, name: string, added: string[], fast: (args: Parameters<KernelFunc>[0], original: KernelFunc) => TensorInfo | null): void {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel || (kernel.kernelFunc as { patched?: boolean }).patched) return;
+  const original = kernel.kernelFunc;
+  const func: KernelFunc = (args) => fast(args, original) ?? original(args);
+  (func as { patched?: boolean }).patched = true;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...kernel, kernelFunc: func });
+  added.push(name);
 }
 
 /** Runs another wasm kernel directly (no engine bookkeeping: the caller frees what it makes). */
@@ -146,6 +157,109 @@ function conv2DBackpropInput(tf: Core, inputs: NamedTensorInfoMap, backend: Data
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
+}
+
+/** The wasm backend's own memory API (tfjs-backend-wasm 4.22, pinned): outputs and heap views. */
+interface WasmHeap extends DataBackend {
+  makeOutput(shape: number[], dtype: tfcore.DataType): TensorInfo;
+  /** A view into the wasm heap: valid until the heap grows (make outputs first, then view). */
+  typedArrayFromHeap(t: TensorInfo): tfcore.TypedArray;
+}
+
+function heapOf(backend: DataBackend): WasmHeap | null {
+  const b = backend as Partial<WasmHeap>;
+  return typeof b.makeOutput === 'function' && typeof b.typedArrayFromHeap === 'function' ? (backend as WasmHeap) : null;
+}
+
+/**
+ * A·B with the transposed operand(s) made explicit, then the kernel's untransposed path. The
+ * transposes are plain loops over the wasm heap: wasm's Transpose kernel is slower than that.
+ */
+function batchMatMul(inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap, original: KernelFunc): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as tfcore.BatchMatMulAttrs;
+  const heap = heapOf(backend);
+  if ((!transposeA && !transposeB) || !heap || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const temps: TensorInfo[] = [];
+  const swapLast = (t: TensorInfo): TensorInfo => {
+    const r = t.shape.length;
+    const [rows, cols] = [t.shape[r - 2], t.shape[r - 1]];
+    const out = heap.makeOutput([...t.shape.slice(0, -2), cols, rows], 'float32');
+    temps.push(out);
+    const src = heap.typedArrayFromHeap(t);
+    const dst = heap.typedArrayFromHeap(out);
+    const n = rows * cols;
+    for (let off = 0; off < src.length; off += n) {
+      for (let i = 0; i < rows; i++) {
+        const row = off + i * cols;
+        for (let j = 0; j < cols; j++) dst[off + j * rows + i] = src[row + j];
+      }
+    }
+    return out;
+  };
+  try {
+    const a2 = transposeA ? swapLast(a) : a;
+    const b2 = transposeB ? swapLast(b) : b;
+    return original({ inputs: { a: a2, b: b2 }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * The gradient of a 2-D max pool (NHWC, any window, stride, padding or dilation), as the cpu
+ * kernel defines it: each window's dy goes to the window's first maximum in row-major order
+ * (overlapping windows add up; a window with no value above -∞, or NaN only, passes nothing).
+ * One pass over the windows in plain JavaScript on the wasm heap (4× faster than wasm's kernel
+ * on the cnn preset's pools).
+ */
+function maxPoolGrad(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap): TensorInfo | null {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tfcore.MaxPoolGradAttrs;
+  const heap = heapOf(backend);
+  if (!heap || input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const [B, H, W, C] = input.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  const out = heap.makeOutput(input.shape, 'float32');
+  const x = heap.typedArrayFromHeap(input);
+  const g = heap.typedArrayFromHeap(dy);
+  const dx = heap.typedArrayFromHeap(out);
+  dx.fill(0);
+  // Per window: the offsets of its in-bounds positions in row-major order; per channel, a
+  // scalar running maximum (a strict '>' keeps the first of equal values, as the cpu kernel).
+  const offsets = new Int32Array(info.filterHeight * info.filterWidth);
+  for (let b = 0; b < B; b++) {
+    for (let yr = 0; yr < oh; yr++) {
+      for (let yc = 0; yc < ow; yc++) {
+        let n = 0;
+        for (let wr = 0; wr < info.filterHeight; wr++) {
+          const xr = yr * sh - top + wr * dh;
+          if (xr < 0 || xr >= H) continue;
+          for (let wc = 0; wc < info.filterWidth; wc++) {
+            const xc = yc * sw - left + wc * dw;
+            if (xc >= 0 && xc < W) offsets[n++] = ((b * H + xr) * W + xc) * C;
+          }
+        }
+        const gBase = ((b * oh + yr) * ow + yc) * C;
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let p = 0; p < n; p++) {
+            const i = offsets[p] + c;
+            const v = x[i];
+            if (v > best) {
+              best = v;
+              at = i;
+            }
+          }
+          if (at >= 0) dx[at] += g[gBase + c];
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** Runs a cpu kernel on copies of wasm tensors and copies its output(s) back. */
