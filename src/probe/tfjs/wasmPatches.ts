@@ -1,14 +1,19 @@
 /**
- * Kernels the tfjs wasm backend (4.22.0) lacks but training needs.
+ * Kernels the tfjs wasm backend (4.22.0) lacks, or has only in slow forms, that training needs.
  *
- * - Conv2DBackpropFilter (the filter gradient of every Conv2D) is re-expressed with wasm's own
- *   Transpose / Conv2D / Slice kernels: it is a correlation of the input with the output
- *   gradient, i.e. a forward convolution on transposed tensors, so it runs at XNNPACK speed.
+ * - Conv2DBackpropFilter (the filter gradient of every Conv2D) is re-expressed as wasm's own
+ *   Conv2D on transposed tensors: it is a correlation of the input with the output gradient,
+ *   i.e. a forward convolution, so it runs at XNNPACK speed.
+ * - Faster paths in front of slow wasm kernels: Conv2DBackpropInput at stride 1 (a forward
+ *   conv), BatchMatMul with a transposed operand (an explicit transpose, then the fast path),
+ *   MaxPoolGrad (one JavaScript pass). Transposes run as plain loops over the wasm heap: wasm's
+ *   Transpose and other data-movement kernels are slower than that.
  * - Rarer ones (depthwise conv gradients, UnsortedSegmentSum = the gradient of gather, as in
  *   Embedding layers, Einsum) are bridged to the cpu backend: copy in, run its kernel, copy out.
  *
- * Both use internal kernel APIs (getKernel, backend.write/readSync/disposeData); tfjs is pinned
- * to an exact version, and test/unit/tfjsPatches.test.ts checks each against the cpu backend.
+ * All use internal kernel APIs (getKernel, backend.write/readSync/disposeData, the wasm heap);
+ * tfjs is pinned to an exact version, and test/unit/tfjsPatches.test.ts checks each against the
+ * cpu backend.
  */
 import type * as tfcore from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -46,7 +51,7 @@ export function applyWasmPatches(tf: Core): string[] {
   wrap(tf, 'Conv2DBackpropInput', added, (args) => conv2DBackpropInput(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   // A transposed operand (every dense layer's gradients: dY·Wᵀ and Xᵀ·dY) sends wasm's
   // BatchMatMul down a loop 3-4× slower than an explicit transpose plus its fast path.
-  wrap(tf, 'BatchMatMul', added, (args, original) => batchMatMul(args.inputs, args.backend as DataBackend, args.attrs ?? {}, original));
+  wrap(tf, 'BatchMatMul', added, (args, original) => batchMatMul(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}, original));
   // wasm's MaxPoolGrad takes 10× its forward pass; a loop over the heap in JavaScript takes less.
   wrap(tf, 'MaxPoolGrad', added, (args) => maxPoolGrad(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   for (const name of CPU_BRIDGED_KERNELS) register(name, (args) => cpuBridge(tf, name, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
@@ -102,9 +107,9 @@ function conv2DBackpropFilter(tf: Core, inputs: NamedTensorInfoMap, backend: Dat
   const right = Math.max(0, kw + (info.outWidth - 1) * info.strideWidth - info.inWidth - left);
   const temps: TensorInfo[] = [];
   try {
-    const xT = runWasm(tf, 'Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
+    const xT = transpose(tf, backend, x, [3, 1, 2, 0]);
     temps.push(xT);
-    const dyT = runWasm(tf, 'Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
+    const dyT = transpose(tf, backend, dy, [1, 2, 0, 3]);
     temps.push(dyT);
     const conv = runWasm(tf, 'Conv2D', backend, { x: xT, filter: dyT }, {
       strides: [1, 1],
@@ -119,7 +124,7 @@ function conv2DBackpropFilter(tf: Core, inputs: NamedTensorInfoMap, backend: Dat
       cut = runWasm(tf, 'Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [conv.shape[0], kh, kw, conv.shape[3]] });
       temps.push(cut);
     }
-    return runWasm(tf, 'Transpose', backend, { x: cut }, { perm: [1, 2, 0, 3] });
+    return transpose(tf, backend, cut, [1, 2, 0, 3]);
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
@@ -145,7 +150,7 @@ function conv2DBackpropInput(tf: Core, inputs: NamedTensorInfoMap, backend: Data
   try {
     const rot = runWasm(tf, 'Reverse', backend, { x: filter }, { dims: [0, 1] });
     temps.push(rot);
-    const w = runWasm(tf, 'Transpose', backend, { x: rot }, { perm: [0, 1, 3, 2] });
+    const w = transpose(tf, backend, rot, [0, 1, 3, 2]);
     temps.push(w);
     return runWasm(tf, 'Conv2D', backend, { x: dy, filter: w }, {
       strides: [1, 1],
@@ -172,29 +177,47 @@ function heapOf(backend: DataBackend): WasmHeap | null {
 }
 
 /**
- * A·B with the transposed operand(s) made explicit, then the kernel's untransposed path. The
- * transposes are plain loops over the wasm heap: wasm's Transpose kernel is slower than that.
+ * Transpose (rank ≤ 4) as a plain loop over the wasm heap, 2-4× faster than wasm's own Transpose
+ * kernel on the shapes training makes; that kernel where the heap API is missing.
  */
-function batchMatMul(inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap, original: KernelFunc): TensorInfo | null {
-  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-  const { transposeA, transposeB } = attrs as unknown as tfcore.BatchMatMulAttrs;
+function transpose(tf: Core, backend: DataBackend, t: TensorInfo, perm: number[]): TensorInfo {
   const heap = heapOf(backend);
-  if ((!transposeA && !transposeB) || !heap || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
-  const temps: TensorInfo[] = [];
-  const swapLast = (t: TensorInfo): TensorInfo => {
-    const r = t.shape.length;
-    const [rows, cols] = [t.shape[r - 2], t.shape[r - 1]];
-    const out = heap.makeOutput([...t.shape.slice(0, -2), cols, rows], 'float32');
-    temps.push(out);
-    const src = heap.typedArrayFromHeap(t);
-    const dst = heap.typedArrayFromHeap(out);
-    const n = rows * cols;
-    for (let off = 0; off < src.length; off += n) {
-      for (let i = 0; i < rows; i++) {
-        const row = off + i * cols;
-        for (let j = 0; j < cols; j++) dst[off + j * rows + i] = src[row + j];
+  if (!heap || t.shape.length > 4 || t.dtype !== 'float32') return runWasm(tf, 'Transpose', backend, { x: t }, { perm });
+  const lead = 4 - t.shape.length;
+  const shape = [...Array<number>(lead).fill(1), ...t.shape];
+  const p = [...Array.from({ length: lead }, (_, i) => i), ...perm.map((i) => i + lead)];
+  const strides = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  const os = p.map((i) => shape[i]);
+  const st = p.map((i) => strides[i]);
+  const out = heap.makeOutput(perm.map((i) => t.shape[i]), 'float32');
+  const src = heap.typedArrayFromHeap(t);
+  const dst = heap.typedArrayFromHeap(out);
+  let o = 0;
+  for (let a = 0; a < os[0]; a++) {
+    for (let b = 0; b < os[1]; b++) {
+      for (let c = 0; c < os[2]; c++) {
+        let i = a * st[0] + b * st[1] + c * st[2];
+        for (let d = 0; d < os[3]; d++, i += st[3]) dst[o++] = src[i];
       }
     }
+  }
+  return out;
+}
+
+/**
+ * A·B with the transposed operand(s) made explicit, then the kernel's untransposed path.
+ */
+function batchMatMul(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap, original: KernelFunc): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as tfcore.BatchMatMulAttrs;
+  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length > 4 || b.shape.length > 4) return null;
+  const temps: TensorInfo[] = [];
+  const swapLast = (t: TensorInfo): TensorInfo => {
+    const perm = t.shape.map((_, i) => i);
+    const r = perm.length;
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    const out = transpose(tf, backend, t, perm);
+    temps.push(out);
     return out;
   };
   try {
