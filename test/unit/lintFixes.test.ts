@@ -1,17 +1,21 @@
 /**
  * Quick fixes (src/core/lint/fixes.ts) with the real tree-sitter parser: the plans' edits are
  * applied to the text and compared with the expected text; suppressed and rewritten files are
- * linted again; one rewritten PyTorch file runs under Debian's python3-torch.
+ * linted again; one rewritten PyTorch file runs under Debian's python3-torch, and rewritten
+ * CommonJS and ESM JavaScript files run under plain Node with tfjs-core.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { ccNll } from '../../src/core/cc/losses';
 import { lintText } from '../../src/core/lint/engine';
 import { ccLossFix, type FixPlan, suppressFix } from '../../src/core/lint/fixes';
-import { CC_HELPERS } from '../../src/core/lint/helpers';
+import { CC_HELPERS, ccHelperFor, jsModuleKind, tfjsHelperJs } from '../../src/core/lint/helpers';
+import { parserFor } from '../../src/core/lint/parser';
 import type { Finding, LintLanguage, RuleCode, TextEdit } from '../../src/core/lint/types';
 import { runPython, torchPython } from '../fixtures/torch/torchEnv';
 
@@ -37,7 +41,18 @@ function applyPlan(text: string, plan: FixPlan, file: string): string {
   return applyEdits(text, plan.edits[0].edits);
 }
 
-const lang = (file: string): LintLanguage => (file.endsWith('.py') ? 'python' : file.endsWith('.js') ? 'javascript' : 'typescript');
+const lang = (file: string): LintLanguage => (file.endsWith('.py') ? 'python' : /\.[cm]?jsx?$/.test(file) ? 'javascript' : 'typescript');
+
+/** Parses with no ERROR or MISSING node at all (lintText tolerates a few). */
+async function assertParsesClean(text: string, language: LintLanguage): Promise<void> {
+  const tree = (await parserFor(language)).parse(text);
+  assert.ok(tree);
+  try {
+    assert.equal(tree.rootNode.hasError, false, `parses without errors:\n${text}`);
+  } finally {
+    tree.delete();
+  }
+}
 
 async function findingsOf(text: string, file: string, code?: RuleCode): Promise<Finding[]> {
   const r = await lintText(text, lang(file), file);
@@ -51,7 +66,8 @@ async function ccFixed(text: string, code: RuleCode, opts: { file?: string; inFi
   const [f, ...more] = await findingsOf(text, file, code);
   assert.ok(f, `a ${code} finding in:\n${text}`);
   assert.equal(more.length, 0);
-  const helperPath = file.endsWith('.py') ? PY_HELPER : TS_HELPER;
+  // As the editor names it: after the helper that the file's language and module syntax take.
+  const helperPath = file.endsWith('.py') ? PY_HELPER : join(dirname(file), (await ccHelperFor(f.framework, lang(file), file, text)).fileName);
   const plan = await ccLossFix(text, f, lang(file), { helperPath, helperExists: opts.helperExists ?? false, inFile: opts.inFile });
   return { plan, fixed: plan ? applyPlan(text, plan, file) : undefined };
 }
@@ -137,6 +153,8 @@ describe('use the CC loss: TypeScript (LL131)', () => {
     const text = head + '  return tf.losses.softmaxCrossEntropy(labels, logits, undefined, LS, tf.Reduction.NONE);\n}\n';
     const { plan, fixed } = await ccFixed(text, 'LL131', { file });
     assert.equal(plan?.title, 'Use the CC loss (ccNll from ccLoss.ts)');
+    // The helper imports the tfjs package the file imports (here tfjs-core, not the umbrella package).
+    assert.deepEqual(plan?.create, [{ file: TS_HELPER, content: CC_HELPERS.tfjs.source.replace("'@tensorflow/tfjs'", "'@tensorflow/tfjs-core'") }]);
     const want = head.replace("core';\n", "core';\nimport { ccNll } from './ccLoss';\n") + "  return ccNll(logits, tf.add(tf.mul(labels, 1 - LS), LS / Number(labels.shape[1])), 'none');\n}\n";
     assert.equal(fixed, want);
     assert.deepEqual(await findingsOf(fixed, file), []);
@@ -150,6 +168,149 @@ describe('use the CC loss: TypeScript (LL131)', () => {
     assert.doesNotMatch(fixed, /^export (function ccNll|type CcReduction)/m);
     assert.match(fixed, /return ccNll\(logits, tf\.add\(tf\.mul\(labels, 1 - 0\.2\), 0\.2 \/ Number\(labels\.shape\[1\]\)\)\);/);
     assert.deepEqual(await findingsOf(fixed, file), []);
+  });
+});
+
+describe('use the CC loss: JavaScript (LL131)', () => {
+  const CJS = [
+    "const tf = require('@tensorflow/tfjs-core');",
+    "require('@tensorflow/tfjs-backend-cpu');",
+    '',
+    'const LS = 0.1;',
+    '',
+    'function loss(labels, logits) {',
+    '  return tf.losses.softmaxCrossEntropy(labels, logits, undefined, LS, tf.Reduction.SUM);',
+    '}',
+    '',
+    'module.exports = { loss };',
+    '',
+  ].join('\n');
+  const ESM = [
+    "import * as tf from '@tensorflow/tfjs-core';",
+    "import '@tensorflow/tfjs-backend-cpu';",
+    '',
+    'export function loss(labels, logits) {',
+    '  return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0.2);',
+    '}',
+    '',
+  ].join('\n');
+  const CJS_CALL = "  return ccNll(logits, tf.add(tf.mul(labels, 1 - LS), LS / Number(labels.shape[1])), 'sum');";
+  const ESM_CALL = '  return ccNll(logits, tf.add(tf.mul(labels, 1 - 0.2), 0.2 / Number(labels.shape[1])));';
+
+  it('which module syntax a file has: .mjs / .cjs by extension, .js (and untitled) by import/export or not', async () => {
+    const kind = async (file: string, text: string) => {
+      const tree = (await parserFor('javascript')).parse(text)!;
+      try {
+        return jsModuleKind(tree.rootNode, file);
+      } finally {
+        tree.delete();
+      }
+    };
+    assert.equal(await kind('/p/a.mjs', "const tf = require('x');\n"), 'esm');
+    assert.equal(await kind('/p/a.cjs', 'export const a = 1;\n'), 'cjs');
+    assert.equal(await kind('/p/a.js', ESM), 'esm');
+    assert.equal(await kind('/p/a.js', 'export const a = 1;\n'), 'esm');
+    assert.equal(await kind('/p/a.js', CJS), 'cjs');
+    assert.equal(await kind('/p/a.jsx', "// import x from 'y'\nconst s = 'import';\n"), 'cjs');
+    assert.equal(await kind('untitled:Untitled-1', ESM), 'esm');
+  });
+
+  it('CommonJS .js: ccLoss.js created (CommonJS, requiring the file\'s tfjs package), a require after the requires, the call rewritten', async () => {
+    const file = join(DIR, 'train.js');
+    const { plan, fixed } = await ccFixed(CJS, 'LL131', { file });
+    assert.equal(plan?.title, 'Use the CC loss (ccNll from ccLoss.js)');
+    const helper = (await tfjsHelperJs('cjs')).replace("'@tensorflow/tfjs'", "'@tensorflow/tfjs-core'");
+    assert.deepEqual(plan?.create, [{ file: join(DIR, 'ccLoss.js'), content: helper }]);
+    const want = CJS.replace("backend-cpu');\n", "backend-cpu');\nconst { ccNll } = require('./ccLoss');\n").replace(/ {2}return tf\.losses.*/, CJS_CALL);
+    assert.equal(fixed, want);
+    await assertParsesClean(fixed, 'javascript');
+    assert.deepEqual(await findingsOf(fixed, file), []);
+  });
+
+  it('.cjs: ccLoss.cjs, required with its extension', async () => {
+    const file = join(DIR, 'train.cjs');
+    const { plan, fixed } = await ccFixed(CJS, 'LL131', { file });
+    assert.equal(plan?.create?.[0].file, join(DIR, 'ccLoss.cjs'));
+    assert.match(fixed!, /^const \{ ccNll \} = require\('\.\/ccLoss\.cjs'\);$/m);
+  });
+
+  it('ESM .mjs: ccLoss.mjs created (ESM), imported with its extension after the imports', async () => {
+    const file = join(DIR, 'train.mjs');
+    const { plan, fixed } = await ccFixed(ESM, 'LL131', { file });
+    assert.equal(plan?.title, 'Use the CC loss (ccNll from ccLoss.mjs)');
+    const helper = (await tfjsHelperJs('esm')).replace("'@tensorflow/tfjs'", "'@tensorflow/tfjs-core'");
+    assert.deepEqual(plan?.create, [{ file: join(DIR, 'ccLoss.mjs'), content: helper }]);
+    const want = ESM.replace("backend-cpu';\n", "backend-cpu';\nimport { ccNll } from './ccLoss.mjs';\n").replace(/ {2}return tf\.losses.*/, ESM_CALL);
+    assert.equal(fixed, want);
+    await assertParsesClean(fixed, 'javascript');
+    assert.deepEqual(await findingsOf(fixed, file), []);
+  });
+
+  it('ESM .js: ccLoss.js as ESM, imported as ./ccLoss.js; a file importing the umbrella package gets a helper importing it', async () => {
+    const file = join(DIR, 'train.js');
+    const text = ESM.replace('tfjs-core', 'tfjs');
+    const { plan, fixed } = await ccFixed(text, 'LL131', { file });
+    assert.deepEqual(plan?.create, [{ file: join(DIR, 'ccLoss.js'), content: await tfjsHelperJs('esm') }]);
+    assert.match(fixed!, /^import \{ ccNll \} from '\.\/ccLoss\.js';$/m);
+    await assertParsesClean(fixed!, 'javascript');
+  });
+
+  it('a second fix finds the helper imported (require or import, with or without extension): no second import, no second module', async () => {
+    for (const [name, text, importLine] of [
+      ['train.js', CJS, "const { ccNll } = require('./ccLoss');"],
+      ['train.mjs', ESM, "import { ccNll } from './ccLoss.mjs';"],
+    ]) {
+      const file = join(DIR, name);
+      // Two flagged calls: the first fix adds the import, the second only rewrites its call.
+      let cur = text.replace(/( {2}return )(tf\.losses[^\n]*)/, '  const a = $2\n  const b = $2\n  return tf.add(a, b);');
+      const firstCall = cur;
+      for (let i = 0; i < 2; i++) {
+        const [f] = await findingsOf(cur, file, 'LL131');
+        const helperPath = join(DIR, (await ccHelperFor('tfjs', 'javascript', file, cur)).fileName);
+        const plan = await ccLossFix(cur, f, 'javascript', { helperPath, helperExists: i > 0 });
+        assert.ok(plan, `${name}, fix ${i + 1}`);
+        assert.equal(plan.create === undefined, i > 0);
+        if (i > 0) assert.equal(plan.title, 'Use the CC loss (ccNll, already in reach)');
+        cur = applyPlan(cur, plan, file);
+      }
+      assert.notEqual(cur, firstCall);
+      assert.equal(cur.split(importLine).length, 2, cur);
+      assert.equal(cur.match(/ccNll\(logits/g)?.length, 2);
+      await assertParsesClean(cur, 'javascript');
+      assert.deepEqual(await findingsOf(cur, file), []);
+    }
+    // A require written without the .js / an import without .mjs is the same module.
+    const cjsDone = CJS.replace("backend-cpu');\n", "backend-cpu');\nconst { ccNll } = require('./ccLoss.js');\n");
+    assert.equal((await ccFixed(cjsDone, 'LL131', { file: join(DIR, 'train.js') })).plan?.title, 'Use the CC loss (ccNll, already in reach)');
+  });
+
+  it('in-file (untitled): CommonJS gets the helper after its requires, with no import, export or module.exports; once', async () => {
+    const file = 'untitled:Untitled-1';
+    let cur = CJS.replace(/( {2}return )(tf\.losses[^\n]*)/, '  const a = $2\n  const b = $2\n  return tf.add(a, b);');
+    for (let i = 0; i < 2; i++) {
+      const [f] = (await lintText(cur, 'javascript', file)).findings;
+      const plan = await ccLossFix(cur, f, 'javascript', { helperPath: 'ccLoss.js', helperExists: false, inFile: true });
+      assert.ok(plan);
+      assert.equal(plan.create, undefined);
+      cur = applyPlan(cur, plan, file);
+    }
+    assert.equal(cur.match(/^function ccNll\(/gm)?.length, 1);
+    assert.doesNotMatch(cur, /^\s*(?:import|export)\b|module\.exports = \{ ccNll|require\('\.\/ccLoss/m);
+    assert.equal(cur.match(/require\('@tensorflow\/tfjs-core'\)/g)?.length, 1, 'the file\'s own tf serves');
+    assert.ok(cur.indexOf("require('@tensorflow/tfjs-backend-cpu');") < cur.indexOf('const ccRows = tf.customGrad'), 'after the requires');
+    assert.match(cur, /module\.exports = \{ loss \};\n$/);
+    await assertParsesClean(cur, 'javascript');
+    assert.deepEqual((await lintText(cur, 'javascript', file)).findings, []);
+  });
+
+  it('in-file: ESM keeps one tf import and exports nothing new', async () => {
+    const { fixed } = await ccFixed(ESM, 'LL131', { file: join(DIR, 'train.mjs'), inFile: true });
+    assert.ok(fixed);
+    assert.equal(fixed.match(/^import \* as tf/gm)?.length, 1);
+    assert.match(fixed, /^function ccNll\(logits, target, reduction = 'mean'\) \{$/m);
+    assert.doesNotMatch(fixed, /^export (?:function ccNll|type)|module\.exports/m);
+    await assertParsesClean(fixed, 'javascript');
+    assert.deepEqual(await findingsOf(fixed, join(DIR, 'train.mjs')), []);
   });
 });
 
@@ -171,15 +332,18 @@ describe('use the CC loss: refused forms', () => {
       assert.equal((await ccFixed(TORCH + body, code)).plan, undefined);
     });
   }
-  it('LL112 with an axis, LL131 with weights or a computed label tensor, and JavaScript', async () => {
+  it('LL112 with an axis, LL131 with weights or a computed label tensor, or ccNll bound to something else', async () => {
     const tf = 'import tensorflow as tf\n\n\ndef f(z, t):\n    p = tf.nn.softmax(t)\n    return tf.nn.softmax_cross_entropy_with_logits(labels=p, logits=z, axis=1)\n';
     assert.equal((await ccFixed(tf, 'LL112')).plan, undefined);
     const ts = "import * as tf from '@tensorflow/tfjs';\nexport const f = (y: tf.Tensor, z: tf.Tensor, w: tf.Tensor) => [\n";
     for (const call of ['tf.losses.softmaxCrossEntropy(y, z, w, 0.1)', 'tf.losses.softmaxCrossEntropy(tf.oneHot(y, 3), z, undefined, 0.1)']) {
       assert.equal((await ccFixed(`${ts}  ${call},\n];\n`, 'LL131', { file: join(DIR, 'a.ts') })).plan, undefined, call);
     }
-    const js = "const tf = require('@tensorflow/tfjs');\nmodule.exports = (y, z) => tf.losses.softmaxCrossEntropy(y, z, undefined, 0.1);\n";
+    const js = "const tf = require('@tensorflow/tfjs');\nconst { ccNll } = require('./losses');\nmodule.exports = (y, z) => tf.losses.softmaxCrossEntropy(y, z, undefined, 0.1);\n";
     assert.equal((await ccFixed(js, 'LL131', { file: join(DIR, 'a.js') })).plan, undefined);
+    assert.equal((await ccFixed(js.replace("'./losses'", "'./ccLoss'"), 'LL131', { file: join(DIR, 'a.js') })).plan?.title, 'Use the CC loss (ccNll, already in reach)');
+    const local = "import * as tf from '@tensorflow/tfjs';\nexport const f = (y, z, { ccNll }) => tf.losses.softmaxCrossEntropy(y, z, undefined, 0.1);\n";
+    assert.equal((await ccFixed(local, 'LL131', { file: join(DIR, 'a.mjs') })).plan, undefined);
   });
   it('a module-level call above the insertion point', async () => {
     const text = 'import torch\nloss = torch.nn.functional.cross_entropy(z, torch.softmax(t, -1))\nimport numpy\n';
@@ -238,4 +402,81 @@ describe('end to end: a rewritten PyTorch LL102 file runs', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('end to end: rewritten tfjs JavaScript files run under plain Node', () => {
+  const ROOT = resolve(__dirname, '../..');
+  const run = promisify(execFile);
+  const LABELS = [
+    [1, 0, 0, 0],
+    [0, 0, 1, 0],
+    [0.25, 0.25, 0.5, 0],
+  ];
+  const LOGITS = [
+    [2.5, -1, 0.25, 0.5],
+    [0.1, 0.1, 0.1, 0.1],
+    [-3, 4, 0.5, 1e-3],
+  ];
+  // The driver loads the fixed file as the user's code would and prints its loss. (Value only:
+  // tfjs-core's CommonJS build registers no gradients, and its register_all_gradients is ESM
+  // that plain Node cannot load; the helper's gradient is checked in ccHelperTfjs.test.ts.)
+  const driver = (load: string) =>
+    [
+      "const tf = require('@tensorflow/tfjs-core');",
+      "require('@tensorflow/tfjs-backend-cpu');",
+      load,
+      '(async () => {',
+      "  await tf.setBackend('cpu');",
+      '  const { loss } = await user();',
+      `  const value = loss(tf.tensor2d(${JSON.stringify(LABELS)}), tf.tensor2d(${JSON.stringify(LOGITS)}));`,
+      '  console.log(JSON.stringify(Array.from(value.dataSync())));',
+      '})();',
+      '',
+    ].join('\n');
+
+  const cases = [
+    {
+      name: 'train.js',
+      alpha: 0.1,
+      reduction: 'sum',
+      load: "const user = async () => require('./train.js');",
+      src: ["const tf = require('@tensorflow/tfjs-core');", '', 'const LS = 0.1;', '', 'function loss(labels, logits) {', '  return tf.losses.softmaxCrossEntropy(labels, logits, undefined, LS, tf.Reduction.SUM);', '}', '', 'module.exports = { loss };', ''],
+    },
+    {
+      name: 'train.mjs',
+      alpha: 0.2,
+      reduction: 'mean',
+      load: "const user = () => import('./train.mjs');",
+      src: ["import * as tf from '@tensorflow/tfjs-core';", '', 'export function loss(labels, logits) {', '  return tf.losses.softmaxCrossEntropy(labels, logits, undefined, 0.2);', '}', ''],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: the fix's helper and rewritten call give the core CC loss (float32)`, async () => {
+      const src = c.src.join('\n');
+      const dir = mkdtempSync(join(tmpdir(), 'lintfix-js-'));
+      try {
+        // The project's node_modules, as a user's project has its own: tfjs-core, no umbrella package.
+        symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+        const file = join(dir, c.name);
+        const [f] = await findingsOf(src, file, 'LL131');
+        const helper = await ccHelperFor('tfjs', 'javascript', file, src);
+        const plan = await ccLossFix(src, f, 'javascript', { helperPath: join(dir, helper.fileName), helperExists: false });
+        assert.ok(plan?.create);
+        for (const x of plan.create) writeFileSync(x.file, x.content);
+        writeFileSync(file, applyPlan(src, plan, file));
+        writeFileSync(join(dir, 'driver.cjs'), driver(c.load));
+        // Plain node: no tsx, no TypeScript loader, so any type left in the helper would fail here.
+        const { stdout } = await run(process.execPath, [join(dir, 'driver.cjs')], { cwd: dir });
+        const got = JSON.parse(stdout.trim().split('\n').pop()!) as number[];
+        // The core's CC loss (float64) at the target tfjs smooths the labels to.
+        const rows = LOGITS.map((z, i) => ccNll(z, LABELS[i].map((v) => v * (1 - c.alpha) + c.alpha / z.length)).loss);
+        const want = rows.reduce((a, v) => a + v, 0) / (c.reduction === 'sum' ? 1 : rows.length);
+        assert.equal(got.length, 1);
+        assert.ok(Number.isFinite(got[0]));
+        assert.ok(Math.abs(got[0] - want) <= 1e-5 * Math.max(1, Math.abs(want)), `loss ${got[0]} vs ${want}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

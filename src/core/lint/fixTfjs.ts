@@ -1,6 +1,7 @@
 /**
- * LL131's "use the CC loss" rewrite (TypeScript): tf.losses.softmaxCrossEntropy(labels, logits,
- * weights, α[, reduction]) → ccNll(logits, <labels smoothed by α>, reduction).
+ * LL131's "use the CC loss" rewrite (TypeScript and JavaScript):
+ * tf.losses.softmaxCrossEntropy(labels, logits, weights, α[, reduction]) →
+ * ccNll(logits, <labels smoothed by α>, reduction).
  *
  * tfjs smooths inside the loss as labels·(1 − α) + α / labels.shape[1]
  * (ops/losses/softmax_cross_entropy.js); the rewrite writes the same expression at the call, so
@@ -23,22 +24,32 @@ function stringContent(n: Node | null | undefined): string | undefined {
   return n.namedChildren.find((c) => c?.type === 'string_fragment')?.text ?? '';
 }
 
-/** The local name of the tfjs namespace, when the file imports it whole. */
-export function tfjsNamespace(root: Node): string | undefined {
+/**
+ * The tfjs namespace the file imports whole (`import * as tf from '@tensorflow/tfjs-core'`, or
+ * `const tf = require('@tensorflow/tfjs-node')`): its local name and the package.
+ */
+export function tfjsImport(root: Node): { name: string; pkg: string } | undefined {
   for (const imp of root.descendantsOfType('import_statement')) {
-    if (!imp || !TFJS.test(stringContent(imp.childForFieldName('source')) ?? '')) continue;
+    const pkg = stringContent(imp?.childForFieldName('source'));
+    if (!imp || !pkg || !TFJS.test(pkg)) continue;
     for (const ns of imp.descendantsOfType('namespace_import')) {
       const id = ns?.namedChildren.find((c) => c?.type === 'identifier');
-      if (id) return id.text;
+      if (id) return { name: id.text, pkg };
     }
   }
   for (const d of root.descendantsOfType('variable_declarator')) {
     const value = d?.childForFieldName('value');
     const name = d?.childForFieldName('name');
     if (value?.type !== 'call_expression' || value.childForFieldName('function')?.text !== 'require' || name?.type !== 'identifier') continue;
-    if (TFJS.test(stringContent(value.childForFieldName('arguments')?.namedChildren[0]) ?? '')) return name.text;
+    const pkg = stringContent(value.childForFieldName('arguments')?.namedChildren[0]);
+    if (pkg && TFJS.test(pkg)) return { name: name.text, pkg };
   }
   return undefined;
+}
+
+/** The local name of the tfjs namespace, when the file imports it whole. */
+export function tfjsNamespace(root: Node): string | undefined {
+  return tfjsImport(root)?.name;
 }
 
 function plainRef(n: Node): boolean {

@@ -14,20 +14,27 @@
  * | LL121 | optax.softmax_cross_entropy(z, t)                           | cc_nll(z, t, reduction="none")            |
  * | LL131 | tf.losses.softmaxCrossEntropy(t, z[, undefined, α[, R]])    | ccNll(z, tf.add(tf.mul(t, 1 - α), α / Number(t.shape[1]))[, r]) |
  *
+ * LL131's helper follows the file (helpers/tfjsVariants.ts): ccLoss.ts for TypeScript; for
+ * JavaScript the same source type-stripped, as an ES module (ccLoss.mjs for .mjs, ccLoss.js for a
+ * .js file with import/export; imported with its extension, as Node's ESM loader needs) or as
+ * CommonJS (ccLoss.cjs for .cjs, ccLoss.js for a .js file without; `const { ccNll } = require(…)`),
+ * importing the tfjs package the file imports.
+ *
  * Refused, whatever the form: LL101, LL111, LL105 (the smoothed target needs K, which the call
  * does not show, and for LL101/LL105 the flagged node is often the loss's constructor, whose
  * call sites may be many); LL103 / LL113 (KL distillation: kl_div takes log-probabilities, often
- * tempered and rescaled by T², so there is no logits argument to hand over); JavaScript files (the
- * tfjs helper is TypeScript); files with syntax errors; a helper name already bound to something
- * else in the file; a module-level call above the place the import or helper would go. The
- * per-rule conditions are in fixPython.ts, fixHandWritten.ts and fixTfjs.ts.
+ * tempered and rescaled by T², so there is no logits argument to hand over); files with syntax
+ * errors; a helper name already bound to something else in the file; a module-level call above
+ * the place the import (or require) or helper would go. The per-rule conditions are in
+ * fixPython.ts, fixHandWritten.ts and fixTfjs.ts.
  */
+import { extname } from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import { rewriteLl104 } from './fixHandWritten';
 import { helperState, importFor, inFileSource, insertRow, insideFunction } from './fixInsert';
 import { type CcRewrite, rewriteLl102, rewriteLl112, rewriteLl121 } from './fixPython';
 import { rewriteLl131, tfjsNamespace } from './fixTfjs';
-import { CC_HELPERS, type CcHelper, renderCcCall } from './helpers';
+import { CC_HELPERS, type CcHelper, renderCcCall, tfjsHelperFor } from './helpers';
 import { parserFor } from './parser';
 import { PyScope } from './pythonScope';
 import { PyTargets } from './pythonTargets';
@@ -49,7 +56,10 @@ export interface FixPlan {
 }
 
 export interface CcFixOptions {
-  /** Absolute path of the helper module to create (e.g. <dir of file>/cc_loss.py or ccLoss.ts). */
+  /**
+   * Absolute path of the helper module to create (e.g. <dir of file>/cc_loss.py or ccLoss.ts);
+   * its extension must be that of ccHelperFor(…).fileName for the file (ccLoss.mjs for an .mjs file).
+   */
   helperPath: string;
   helperExists: boolean;
   /** Put the helper in the linted file instead of a module. */
@@ -140,9 +150,8 @@ function insertAt(lines: string[], row: number, body: string, eol: string): Text
 
 export async function ccLossFix(text: string, finding: Finding, language: LintLanguage, opts: CcFixOptions): Promise<FixPlan | undefined> {
   const python = language === 'python';
-  const helper = CC_HELPERS[finding.framework];
-  // The tfjs helper is TypeScript; the Python helpers need a Python file.
-  if (language === 'javascript' || (helper.framework === 'tfjs') === python) return undefined;
+  // The tfjs helper needs a TS/JS file, the Python helpers a Python file.
+  if ((finding.framework === 'tfjs') === python) return undefined;
   const parser = await parserFor(language);
   const tree = parser.parse(text);
   if (!tree) return undefined;
@@ -153,6 +162,10 @@ export async function ccLossFix(text: string, finding: Finding, language: LintLa
     const node = nodeAt(root, finding);
     const rw = node ? rewrite(finding.code, node, root, python) : undefined;
     if (!node || !rw) return undefined;
+    const helper = python ? CC_HELPERS[finding.framework] : await tfjsHelperFor(language, finding.file, root);
+    if (!opts.inFile && extname(opts.helperPath) !== extname(helper.fileName)) {
+      throw new Error(`ccLossFix: the helper for ${finding.file} is ${helper.fileName}, not ${opts.helperPath}`);
+    }
     const imp = importFor(helper, finding.file, opts.helperPath, python);
     if (!opts.inFile && !imp) return undefined;
     const state = helperState(root, helper.functionName, imp?.module);

@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { ccLossFix, suppressFix, type FixPlan } from '../../core/lint/fixes';
-import { CC_HELPERS } from '../../core/lint/helpers';
+import { ccHelperFor } from '../../core/lint/helpers';
 import { RULES } from '../../core/lint/rules';
 import { RULE_CODES, type Finding, type RuleCode } from '../../core/lint/types';
 import type { Ctx } from '../context';
@@ -33,7 +33,8 @@ export class LintCodeActionProvider implements vscode.CodeActionProvider {
       if (!finding) continue;
       try {
         actions.push(this.action(doc, suppressFix(text, finding, language), diagnostic));
-        const helper = CC_HELPERS[finding.framework];
+        // The helper module's name follows the file (ccLoss.ts, or ccLoss.js/.mjs/.cjs for ESM or CommonJS).
+        const helper = await ccHelperFor(finding.framework, language, finding.file, text);
         const untitled = doc.uri.scheme !== 'file';
         const helperPath = untitled ? helper.fileName : join(dirname(doc.uri.fsPath), helper.fileName);
         const helperExists = !untitled && (await exists(vscode.Uri.file(helperPath)));

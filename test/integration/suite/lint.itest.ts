@@ -116,7 +116,9 @@ export function register(): void {
       const small: Record<string, unknown> = { steps: 10, evalEvery: 5, evalRows: 128, batchSize: 32, backend: 'tfjs-wasm', seeds: 1 };
       for (const [k, v] of Object.entries(small)) await probe.update(k, v, vscode.ConfigurationTarget.Global);
       try {
-        const outcome = await vscode.commands.executeCommand<ProbeOutcome>(ls.command!.command, ...(ls.command!.arguments ?? []));
+        const lensCommand = ls.command;
+        assert.ok(lensCommand);
+        const outcome = await vscode.commands.executeCommand<ProbeOutcome>(lensCommand.command, ...((lensCommand.arguments ?? []) as unknown[]));
         assert.equal(outcome?.status, 'done', outcome?.message);
         assert.deepEqual(outcome.table?.map((r) => r.loss), ['ce', 'ls', 'cc-ls']);
         assert.ok(outcome.savedTo && existsSync(outcome.savedTo));

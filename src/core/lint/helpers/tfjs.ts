@@ -3,13 +3,16 @@ import type { CcHelper } from './types';
 /**
  * The TensorFlow.js CC-loss helper. tfjs has no float64 and a float32 series is not accurate
  * enough at K = 1000, so its kernel reads the logits (dataSync) and runs the series in float64
- * JavaScript, like src/probe/tfjs/ccLoss.ts but self-contained. Tested under Node by
- * test/unit/ccHelperTfjs.test.ts (import mapped to tfjs-core).
+ * JavaScript, like src/probe/tfjs/ccLoss.ts but self-contained. This TypeScript text is the only
+ * source: JavaScript files get it type-stripped, as ESM or CommonJS (tfjsVariants.ts), and every
+ * variant imports the tfjs package the user's file imports. Tested under Node by
+ * test/unit/ccHelperTfjs.test.ts (TS, .mjs and .cjs; import mapped to tfjs-core).
  * The source is kept free of backticks, '${' and backslashes so that String.raw holds it verbatim.
  */
 const SOURCE = String.raw`/**
  * Continuous-categorical (CC) loss for TensorFlow.js. Inserted by Loss Lens; MIT License,
- * Copyright (c) Loss Lens contributors. Self-contained: needs only @tensorflow/tfjs.
+ * Copyright (c) Loss Lens contributors. Self-contained: needs only TensorFlow.js (the package
+ * imported below).
  *
  *   ccNll(logits, target, reduction = 'mean')
  *
@@ -168,4 +171,5 @@ export const TFJS_HELPER: CcHelper = {
   functionName: 'ccNll',
   callTemplate: 'ccNll({logits}, {target}, {reduction})',
   importLine: "import { ccNll } from './ccLoss';",
+  jsModule: 'ts',
 };

@@ -8,7 +8,7 @@ export interface CcHelper {
   framework: Framework;
   /** The module's import name, e.g. 'cc_loss' (Python) or 'ccLoss' (TS/JS). */
   moduleName: string;
-  /** The file to create next to the user's code, e.g. 'cc_loss.py', 'ccLoss.ts'. */
+  /** The file to create next to the user's code, e.g. 'cc_loss.py', 'ccLoss.ts', 'ccLoss.mjs'. */
   fileName: string;
   /** The module's full text, ending in a newline. */
   source: string;
@@ -21,4 +21,11 @@ export interface CcHelper {
   callTemplate: string;
   /** The import to add when the helper goes into a separate module. */
   importLine: string;
+  /**
+   * How a TS/JS helper module is imported (Python helpers leave it out): 'ts' `import { f } from
+   * './m'` (the compiler or bundler finds the file), 'esm' `import { f } from './m.js'` (Node's ESM
+   * loader needs the extension), 'cjs' `const { f } = require('./m')` (the extension only where
+   * require would not add it, as for .cjs).
+   */
+  jsModule?: 'ts' | 'esm' | 'cjs';
 }
