@@ -19,6 +19,7 @@ terms (src/core/cc/mean.ts): with rho = max x, w = x / rho and p_n = t_n / S,
 Everything runs in float64 whatever the input dtype, vectorised over the rows.
 """
 import math
+import threading
 
 import torch
 
@@ -42,16 +43,29 @@ def series_terms(rho):
     """
     if rho <= 0:
         return 0
-    m = max(1, int(math.ceil(rho)))
     log_rho = math.log(rho)
-    # Step by about sqrt(rho)/8 so that large spreads take a few dozen tries, not thousands.
-    step = max(1, int(math.sqrt(rho) / 8))
-    while True:
+
+    def enough(m):
         q = rho / (m + 2)
-        log_pmf = -rho + (m + 1) * log_rho - math.lgamma(m + 2)
-        if q < 1 and log_pmf - math.log1p(-q) < _LOG_STOP:
-            return m
-        m += step
+        return q < 1 and -rho + (m + 1) * log_rho - math.lgamma(m + 2) - math.log1p(-q) < _LOG_STOP
+
+    # For m >= rho both factors of the bound decrease with m, so the least M is found by
+    # bisection (a dozen evaluations, not hundreds: this runs on every call).
+    lo = max(1, int(math.ceil(rho)))
+    if enough(lo):
+        return lo
+    span = int(8 * math.sqrt(rho)) + 32
+    hi = lo + span
+    while not enough(hi):
+        lo, span = hi, 2 * span
+        hi = lo + span
+    while hi - lo > 1:  # enough(hi), not enough(lo)
+        mid = (lo + hi) // 2
+        if enough(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def _check_spread(rho_max):
@@ -322,18 +336,338 @@ class _LogExpPF(torch.autograd.Function):
         return grad_out.unsqueeze(-1) * mu, None, None
 
 
+# --- Small K on the CPU --------------------------------------------------------------------
+# At K <= _PF_MAX_K a call is dozens of operations on tiny tensors, each costing microseconds
+# of dispatch whatever its size, so this path is built to issue as few as possible: one autograd
+# node (the gradient mu - y comes out of the forward), partial fractions with cached masks, and
+# for the rows the series must take, the polynomials h_m(w) (and for the mean h_m(w, w_j)) either
+# one degree per two or three operations (many rows) or by doubling (few rows: log2(M) levels
+# of batched matrix products), the terms from them by one cumprod, and with many rows the mean
+# from the shared-coefficient product and a table of powers instead of M Horner steps. Every
+# sum is still of non-negative terms. The GPU keeps the general path below.
+_SMALL = {}
+# Up to this series spread every sum below is of ordinary floats below e^rho (no rescaling);
+# beyond it the general series runs.
+_SMALL_SERIES_SPREAD = 600.0
+
+
+def _small_constants(K, like):
+    """Cached per K and device: I and 1 - I (K x K), and the doubling's masks: T (lower-triangular
+    ones, K x K) and [[T, 0], [1, I]] (2K x 2K)."""
+    key = (K, like.device)
+    c = _SMALL.get(key)
+    if c is None:
+        eye = torch.eye(K, dtype=torch.float64, device=like.device)
+        tril = torch.ones(K, K, dtype=torch.float64, device=like.device).tril_()
+        ext = torch.zeros(2 * K, 2 * K, dtype=torch.float64, device=like.device)
+        ext[:K, :K] = tril
+        ext[K:, :K] = 1.0
+        ext[K:, K:] = eye
+        c = (eye, 1.0 - eye, tril, ext)
+        _SMALL[key] = c
+    return c
+
+
+_TERMS = {}
+_COUNTS = {}
+
+
+def _count_table(n, like):
+    """0, 1, ..., n-1 (at least) as float64 on like's device, cached."""
+    t = _COUNTS.get(like.device)
+    if t is None or t.numel() < n:
+        t = _COUNTS[like.device] = torch.arange(max(n, 4096), dtype=torch.float64, device=like.device)
+    return t
+
+
+# The large temporaries of the small-K path (hundreds of KB) go to buffers kept per thread:
+# allocated afresh on every call they cost page faults (the allocator hands freed blocks of
+# that size back to the system), which in a training loop doubled the time of a call.
+_SCRATCH = threading.local()
+_SCRATCH_MAX = 1 << 18  # float64 elements (2 MiB) per buffer; larger ones are allocated
+
+
+def _scratch(name, shape, like):
+    """A float64 tensor of this shape on like's (CPU) device, reused across calls by name."""
+    numel = math.prod(shape)
+    if numel > _SCRATCH_MAX:
+        return like.new_empty(shape)
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
+    buf = bufs.get(name)
+    if buf is None or buf.numel() < numel:
+        buf = bufs[name] = like.new_empty(max(numel, 1 << 12))
+    return buf[:numel].view(shape)
+
+
+def _series_terms_cached(rho):
+    """series_terms for a spread rounded up to a multiple of 1/8: as valid (the bound holds for
+    every spread <= its argument), at most one term more, and computed once per rounded value."""
+    key = math.ceil(rho * 8.0)
+    M = _TERMS.get(key)
+    if M is None:
+        M = _TERMS[key] = series_terms(key / 8.0)
+    return M
+
+
+def _pf_small(z, hi):
+    """_partial_fractions (same formulas, same acceptance) in fewer operations, for finite float64
+    rows z with max hi: log exp[z] - hi, mu, the per-row flag, and z - hi."""
+    B, K = z.shape
+    eye, off = _small_constants(K, z)[:2]
+    zc = z - hi.unsqueeze(-1)
+    d = (z.unsqueeze(-1) - z.unsqueeze(-2)).add_(eye)  # z_k - z_i, 1 on the diagonal
+    r = off / d  # 1/(z_k - z_i), 0 on the diagonal
+    t = torch.exp(zc).div_(d.prod(dim=-1))
+    S = t.sum(dim=-1)
+    S1 = S.unsqueeze(-1)
+    at = t.abs()
+    log_s = torch.log(S)
+    s_rel = at.sum(dim=-1).div_(S).mul_((3 * K + 4) * _U)
+    tr = t.unsqueeze(-1) * r  # t_k / (z_k - z_j)
+    mu = tr.sum(dim=-2).addcmul_(t, 1.0 - r.sum(dim=-1)).div_(S1)
+    a = tr.abs_().sum(dim=-2).addcmul_(at, r.abs_().sum(dim=-1).add_(1.0))
+    # The bound on mu: (5K+10) u a/S + |mu| s_rel + u <= 3e-14, with mu >= 0 (so |mu| = mu).
+    # (It fails where mu or the bound is not finite; the bound on s_rel fails where S <= 0 or
+    # A is not finite, as does S > 0 there.)
+    err = a.div_(S1).mul_((5 * K + 10) * _U).addcmul_(mu, s_rel.unsqueeze(-1)).amax(dim=-1)
+    ok = (S > 0) & (s_rel <= (hi + log_s).abs_().clamp_min_(1.0).mul_(3e-14))
+    ok &= (err <= 3e-14 - _U) & (mu.amin(dim=-1) >= 0)
+    return log_s, mu, ok, zc
+
+
+def _powers_by_loop(w, ws, M, need_e):
+    """H_m = h_m(w_0..w_{K-1}) for m = 0..M (n x (M+1)) and (need_e) E_m[j] = h_m(w_0..w_{K-1}, w_j)
+    (n x (M+1) x K), one degree at a time: G_m = cumsum(ws G_{m-1}) (H_m its last entry; ws is w
+    sorted in decreasing order) and E_m = H_m + w E_{m-1}, two or three operations per degree.
+    No scaling is needed: w is in [0, 1] with max 1, so 1 <= H_m <= C(m+K-1, K-1) and
+    E_m <= C(m+K, K); and as ws starts with 1, no G_m[j] is below 1 either (so no slow
+    subnormals, whatever the nodes). Both results are views of scratch buffers."""
+    n, K = w.shape
+    G = _scratch("G", (M + 1, n, K), w)
+    G[0] = 1.0
+    Gs = G.unbind(0)
+    tmp = torch.empty_like(w)
+    E = None
+    if need_e:
+        E = _scratch("E", (M + 1, n, K), w)
+        E[0] = 1.0
+        Es = E.unbind(0)
+        Hs = G[:, :, K - 1 :].unbind(0)
+    for m in range(1, M + 1):
+        torch.mul(ws, Gs[m - 1], out=tmp)
+        torch.cumsum(tmp, dim=-1, out=Gs[m])
+        if need_e:
+            torch.addcmul(Hs[m], w, Es[m - 1], out=Es[m])
+    return G[:, :, K - 1].t(), (E.transpose(0, 1) if need_e else None)
+
+
+# Entries of the doubling's matrix powers below this are dropped (see _powers_by_doubling).
+_DROP = 2.0 ** -500
+
+
+def _powers_by_doubling(w, ws, M, need_e):
+    """The same H and E by doubling. The state s_m = (G_m, E_m) evolves as s_m = A s_{m-1} with
+    A = [[T, 0], [1, I]] diag(ws, w) (T lower-triangular ones: G_m = T diag(ws) G_{m-1},
+    E_m = 1 ws.G_{m-1} + diag(w) E_{m-1}), so [s_L..s_{2L-1}] = A^L [s_0..s_{L-1}] and
+    A^{2L} = A^L A^L: log2(M) levels of two batched products, all of non-negative entries.
+
+    Tiny entries of the powers (products of small w) would be slow subnormals in the next
+    products, so entries below 2^-500 are dropped. This loses nothing that matters: for a row
+    with rho > 0 every entry of every s_m is >= 1 and s_m <= s_{m+L} entrywise (ws starts with
+    1), and A^L[a, b] > 0 only where s_m[b] <= s_m[a]; so a dropped entry takes less than
+    2^-500 s_{m+L}[a] from s_{m+L}[a], and over the 2K entries and all levels the loss stays
+    below 2^-470 of every s_m. No product of two kept entries is then subnormal."""
+    n, K = w.shape
+    tril, ext = _small_constants(K, w)[2:]
+    if need_e:
+        P = ext * torch.cat([ws, w], dim=-1).unsqueeze(-2)
+    else:
+        P = tril * ws.unsqueeze(-2)
+    # Transposed, so that each level writes a contiguous block of rows of the scratch buffer.
+    Pt = torch.threshold_(P, _DROP, 0.0).transpose(1, 2)
+    V = _scratch("V", (n, 1 << M.bit_length(), Pt.shape[-1]), w)  # V[:, m] = s_m
+    V[:, 0] = 1.0
+    L = 1
+    while L <= M:
+        torch.bmm(V[:, :L], Pt, out=V[:, L : 2 * L])
+        L *= 2
+        if L <= M:
+            Pt = torch.threshold_(torch.bmm(Pt, Pt), _DROP, 0.0)
+    return V[:, : M + 1, K - 1], (V[:, : M + 1, K:] if need_e else None)
+
+
+def _mean_by_table(x, p, R, K, M):
+    """mu from the normalized terms p (n x (M+1)) as _mean's shared-coefficient route: g = p E with
+    E_{n,i} = R^i (n+K-1)!/(n+K+i)! (scaled), then mu_j proportional to sum_i g_i (x_j/R)^i, here
+    from a table of powers (one cumprod) instead of M Horner steps. For R <= _TABLE_SPREAD.
+
+    What is set to 0 below is negligible: E is scaled so that its largest entry is 2^1000/(M+2),
+    so that E_{0,0} >= 2^1000 e^-R / (M+2) and every numerator is >= p_0 E_{0,0} >= e^-2R 2^990,
+    while entries below e^-700 sum to less than (M+1)^2 e^-700; terms p_n < 2^-1022 add less than
+    2^-1022 e^R of the sum g_i (E_{n,i} <= E_{0,i}, p_0 >= e^-R); both would be subnormals, which
+    make the product slow. Powers that underflow (below 2^-1022, a few per row and node) carry
+    terms below 2^-1022 e^R of the numerator (g_i <= e^R g_0)."""
+    n = x.shape[0]
+    LG = _lgamma_table(2 * M + K + 3, x)
+    # log E_{n,i} = lgamma(n+K) - lgamma(n+K+i+1) + i log R: the row term, then the (n+i) term as
+    # a Hankel view of the lgamma table. It decreases with n, so its maximum is on row 0.
+    col = _count_table(M + 1, x)[: M + 1] * math.log(R)
+    peak = float((col - LG[K + 1 : K + M + 2]).max()) + LG[K].item()
+    shift = peak - (1000.0 * math.log(2.0) - math.log(M + 2))
+    log_e = torch.add((LG[K : K + M + 1] - shift).unsqueeze(-1), col, out=_scratch("log_e", (M + 1, M + 1), x))
+    log_e -= LG[K + 1 :].as_strided((M + 1, M + 1), (1, 1))
+    E = torch.exp(log_e, out=_scratch("table", (M + 1, M + 1), x)).masked_fill_(log_e < -700.0, 0.0)
+    g = p.masked_fill_(p < 2.0 ** -1022, 0.0) @ E
+    powers = (x / R).clamp_(max=1.0).unsqueeze(-1).expand(n, K, M)
+    pw = torch.cumprod(powers, dim=-1, out=_scratch("pw", (n, K, M), x))
+    return pw.mul_(g[:, 1:].unsqueeze(-2)).sum(dim=-1).add_(g[:, :1])
+
+
+# Up to this spread the loop's mean takes the table above; beyond, one more recurrence per degree.
+_TABLE_SPREAD = 500.0
+
+
+def _use_doubling(n, K, M, loop_e):
+    """Whether the doubling should be faster than the loop (loop_e: with the mean's recurrence),
+    from their costs measured on one CPU thread, in microseconds: the doubling's products take
+    about n S^2 (2M + S log2 M) multiply-adds (S = 2K) at ~18 per ns, plus per level ~6 and
+    ~0.06 S per row; the loop ~2.5 per degree (4.2 with the mean's recurrence)."""
+    levels = M.bit_length()
+    S = 2 * K
+    doubling = 30 + levels * (6 + 0.06 * S * n) + n * S * S * (2 * M + S * levels) / 18000
+    return doubling < M * ((4.2 if loop_e else 2.5) + 0.002 * n * K)
+
+
+def _series_small(x, rho, rho_max, need_mu):
+    """log S and (need_mu) mu for float64 rows x >= 0 with min 0, max rho <= rho_max <= 600.
+
+    With w = x / rho: t_m = rho^m H_m (K-1)!/(m+K-1)! = H_m c_m, c_m = prod_{i<=m} rho/(i+K-1)
+    (<= e^rho: nothing overflows), and mu_j = exp[x, x_j] / exp[x] (the derivative of a divided
+    difference repeats its node) is proportional to sum_m c_m E_m[j] / (m+K)."""
+    n, K = x.shape
+    M = _series_terms_cached(rho_max)
+    if M == 0:  # every row exactly uniform
+        return x.new_zeros(n), (x.new_full((n, K), 1.0 / K) if need_mu else None)
+    # A uniform row (rho = 0) has x = 0, so w = 0 there.
+    w = x / rho.clamp_min(5e-324).unsqueeze(-1)
+    # (The table's buffers are reused only while they fit the scratch size; beyond, fresh ones of
+    # megabytes each cost more than the recurrence.)
+    table = need_mu and rho_max <= _TABLE_SPREAD and max((M + 1) ** 2, n * K * M) <= _SCRATCH_MAX
+    doubling = _use_doubling(n, K, M, need_mu and not table)
+    by_table = table and not doubling
+    ws = w.sort(dim=-1, descending=True).values
+    H, E = (_powers_by_doubling if doubling else _powers_by_loop)(w, ws, M, need_mu and not by_table)
+    counts = _count_table(M + K + 1, x)  # 0, 1, 2, ...
+    c = x.new_empty(n, M + 1)
+    c[:, 0] = 1.0
+    torch.cumprod(rho.unsqueeze(-1) / counts[K : M + K], dim=-1, out=c[:, 1:])
+    t = H * c
+    tail = t[:, 1:].sum(dim=-1)
+    log_s = torch.log1p(tail)
+    if not need_mu:
+        return log_s, None
+    if by_table:
+        num = _mean_by_table(x, t.div_(tail.add_(1.0).unsqueeze(-1)), rho_max, K, M)
+    else:
+        c.div_(counts[K : M + K + 1])
+        num = E.mul_(c.unsqueeze(-1)).sum(dim=1)
+    return log_s, num.div_(num.sum(dim=-1, keepdim=True))
+
+
+def _series_rows(x, rho, need_mu):
+    """log S and mu for float64 rows x >= 0 (min 0, max rho) by whichever series fits."""
+    rho_max = float(rho.max())
+    if rho_max <= _SMALL_SERIES_SPREAD:
+        return _series_small(x, rho, rho_max, need_mu)
+    M = series_terms(rho_max)
+    rescale = rho_max > _RESCALE_SPREAD
+    terms, log_scale = _forward_series(x, M, rescale)
+    log_s, p, log_p = _log_sum(terms, log_scale)
+    return log_s, (_mean(x, rho, p, M, rescale, rho_max, log_p) if need_mu else None)
+
+
+def _small_forward(z, y, lo, hi, spread, rho_max, need_mu):
+    """The per-row loss (float64) and, if need_mu, its gradient mu - y, for finite float64 rows z
+    (K <= _PF_MAX_K) with min lo, max hi and spread = hi - lo (largest rho_max)."""
+    B, K = z.shape
+    thr = 2.5 * (K - 1)
+    n_ok = 0
+    if rho_max >= thr:
+        log_pf, mu, ok, zc = _pf_small(z, hi)
+        ok &= spread >= thr
+        n_ok = int(ok.sum())
+    if n_ok == B:
+        # log exp[z] - y.z about hi = max z, so that nothing cancels when the logits sit far from 0.
+        loss = torch.addcmul(log_pf, hi, 1.0 - y.sum(dim=-1)).sub_((y * zc).sum(dim=-1))
+        return loss, (mu.sub_(y) if need_mu else None)
+    rows = None if n_ok == 0 else (~ok).nonzero().squeeze(-1)
+    zr, lr, sr = (z, lo, spread) if rows is None else (z[rows], lo[rows], spread[rows])
+    log_sr, mur = _series_rows(zr - lr.unsqueeze(-1), sr, need_mu)
+    log_sr -= math.lgamma(K)
+    if rows is None:
+        L0, shift, mu = log_sr, lo, mur
+    else:
+        L0 = log_pf.index_put_((rows,), log_sr)
+        shift = hi.clone().index_put_((rows,), lr)
+        if need_mu:
+            mu.index_put_((rows,), mur)
+    # The same about a per-row shift (max z for partial fractions, min z for the series).
+    loss = torch.addcmul(L0, shift, 1.0 - y.sum(dim=-1)).sub_((y * (z - shift.unsqueeze(-1))).sum(dim=-1))
+    return loss, (mu.sub_(y) if need_mu else None)
+
+
+class _SmallK(torch.autograd.Function):
+    """cc_nll on the small-K path; the gradient mu - y comes out of the forward pass."""
+
+    @staticmethod
+    def forward(ctx, logits, y, z, lo, hi, spread, rho_max):
+        loss, g = _small_forward(z, y, lo, hi, spread, rho_max, True)
+        ctx.save_for_backward(g)
+        return loss.to(logits.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        (g,) = ctx.saved_tensors
+        return (grad_out.unsqueeze(-1) * g).to(grad_out.dtype), None, None, None, None, None, None
+
+
+def _cc_nll_small(logits, target):
+    """cc_nll for K <= _PF_MAX_K on the CPU, or None where the batch has a non-finite logit (the
+    general path then gives those rows NaN)."""
+    z = logits.detach().to(torch.float64)
+    lo, hi = torch.aminmax(z, dim=-1)
+    spread = hi - lo
+    rho_max = float(spread.max())  # NaN or inf if any logit is not finite
+    if not math.isfinite(rho_max):
+        return None
+    _check_spread(rho_max)
+    y = target.to(device=z.device, dtype=torch.float64)
+    if logits.requires_grad and torch.is_grad_enabled():
+        return _SmallK.apply(logits, y, z, lo, hi, spread, rho_max)
+    return _small_forward(z, y, lo, hi, spread, rho_max, False)[0].to(logits.dtype)
+
+
 def cc_nll(logits, target):
     """Per-row CC negative log-likelihood log exp[z] - y.z of logits (B x K) and simplex targets.
 
     Computed in float64, returned in the logits' dtype. Rows with non-finite logits give NaN
-    (so a training loop sees divergence rather than an exception). One host sync per call,
-    to size the series from the largest spread in the batch.
+    (so a training loop sees divergence rather than an exception). On a GPU, one host sync per
+    call, to size the series from the largest spread in the batch (the CPU path makes a few,
+    which cost nothing there).
     """
     if logits.dim() != 2 or logits.shape != target.shape:
         raise ValueError(f"cc_nll expects logits and targets of the same shape B x K, got {tuple(logits.shape)} and {tuple(target.shape)}")
     B, K = logits.shape
     if K < 2:
         raise ValueError(f"cc_nll needs K >= 2 classes, got {K}")
+    # The small-K path on the CPU (its mean is the shared-coefficient route: MEAN_METHOD "table"
+    # and "loop" keep the general path, as on a GPU, so that the tests still cover it there).
+    small = K <= _PF_MAX_K and B > 0 and logits.device.type == "cpu" and not target.requires_grad
+    if small and MEAN_METHOD in ("auto", "gemm"):
+        loss = _cc_nll_small(logits, target)
+        if loss is not None:
+            return loss
     z = logits.to(torch.float64)
     y = target.to(device=z.device, dtype=torch.float64)
     finite = torch.isfinite(z).all(dim=-1, keepdim=True)

@@ -44,6 +44,19 @@ function makeCases(): Case[] {
       const rows = SPREADS.map((s) => row(K, s));
       cases.push({ K, spread: 'mixed', dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
     }
+    // Training-sized batches at small K (the CPU small-K path picks its loop over its doubling
+    // for many rows): spreads below the partial fractions' reach, and large spreads with a close
+    // pair in every row, which the partial fractions cannot prove.
+    for (const K of [10, 32]) {
+      for (const spread of [20, 300]) {
+        const rows = Array.from({ length: 64 }, () => {
+          const x = row(K, spread);
+          if (spread > 100) x.z[1] = cast(x.z[0] + 1e-3 * r());
+          return x;
+        });
+        cases.push({ K, spread, dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
+      }
+    }
   }
   return cases;
 }
