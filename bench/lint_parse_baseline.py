@@ -1,12 +1,13 @@
 """Python parser baseline for bench/lint.bench.ts (npm run bench).
 
-Stand-in for libcst (TorchFix's parser), which is not installable here: CPython's own parser
-(ast.parse, C code) and, when installed, parso (pure Python, Debian's python3-parso).
+libcst (TorchFix's parser) when it is installed; it is not installable here (not in Debian, no
+PyPI), so also two stand-ins: CPython's own parser (ast.parse, C code) and, when installed, parso
+(pure Python, Debian's python3-parso).
 
     lint_parse_baseline.py --files LIST --filter OK_LIST
         keep the files of LIST (one path a line) that decode as UTF-8 and that ast.parse accepts;
         write them to OK_LIST; print JSON {"kept", "skipped": [{"file", "reason"}]}
-    lint_parse_baseline.py --files LIST --parser ast|parso --repeat N
+    lint_parse_baseline.py --files LIST --parser ast|parso|libcst --repeat N
         print JSON {"parser", "version", "python", "files", "parse_s": [...], "read_parse_s": [...]}:
         seconds for the whole list, per repetition; parse_s times only the parse calls over texts
         already in memory, read_parse_s times reading (bytes, UTF-8 decode) and parsing.
@@ -62,7 +63,23 @@ def make_parser(name):
         grammar = parso.load_grammar()  # loaded once, outside the timings
         # cache=False is parso's default; spelled out so no pickle cache is read or written.
         return (lambda text, path: grammar.parse(text, path=None, cache=False)), parso.__version__
+    if name == "libcst":
+        try:
+            import libcst
+        except ImportError as e:
+            return f"not installed ({e}); pip install libcst"
+        version = getattr(libcst, "__version__", None) or _dist_version("libcst")
+        return (lambda text, path: libcst.parse_module(text)), version
     raise SystemExit(f"unknown parser {name}")
+
+
+def _dist_version(name):
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:  # noqa: BLE001 - a version is only a label here
+        return "?"
 
 
 def time_parser(files, name, repeat):
@@ -101,7 +118,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", required=True)
     ap.add_argument("--filter")
-    ap.add_argument("--parser", choices=["ast", "parso"])
+    ap.add_argument("--parser", choices=["ast", "parso", "libcst"])
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     # Deeply nested generated code must not stop the run; the same limit for filter and timing.
