@@ -67,6 +67,25 @@ try:
 except ValueError as e:
     checks["spread_error"] = str(e)
 checks["float32_dtype"] = str(cc_nll(z.float(), y.float()).dtype)
+# dim: the class axis of (N, C, L) inputs, as F.cross_entropy has it; the same rows as with the
+# classes moved last, the gradient back in place, and the mean over N * L like cross_entropy's.
+z3 = torch.randn(2, 6, 3, dtype=torch.float64, generator=g).requires_grad_()
+y3 = torch.rand(2, 6, 3, dtype=torch.float64, generator=g)
+y3 = y3 / y3.sum(1, keepdim=True)
+r3 = cc_nll(z3, y3, reduction="none", dim=1)
+r3.sum().backward()
+zl = z3.detach().movedim(1, -1).clone().requires_grad_()
+rl = cc_nll(zl, y3.movedim(1, -1), reduction="none")
+rl.sum().backward()
+checks["dim_shape"] = list(r3.shape)
+checks["dim_rows_equal"] = bool(torch.equal(r3.detach(), rl.detach()))
+checks["dim_grad_equal"] = bool(torch.equal(z3.grad, zl.grad.movedim(-1, 1)))
+checks["dim_mean"] = [cc_nll(z3.detach(), y3, dim=1).item(), r3.detach().mean().item()]
+try:
+    cc_nll(torch.zeros(6), torch.full((6,), 1 / 6), dim=1)
+    checks["dim_error"] = "no error"
+except IndexError as e:
+    checks["dim_error"] = str(e)
 print(json.dumps({"cases": out, "checks": checks}))
 `;
 
@@ -82,6 +101,11 @@ interface Checks {
   nonfinite_grad_nan: boolean;
   spread_error: string;
   float32_dtype: string;
+  dim_shape: number[];
+  dim_rows_equal: boolean;
+  dim_grad_equal: boolean;
+  dim_mean: [number, number];
+  dim_error: string;
 }
 
 describe('PyTorch CC helper (cc_loss.py) against the float64 core', () => {
@@ -123,6 +147,15 @@ describe('PyTorch CC helper (cc_loss.py) against the float64 core', () => {
     assert.ok(batched_equal, 'a (2, 2, K) batch gives the same rows as (4, K)');
     assert.ok(mean_grad_is_sum_over_B);
     assert.equal(answer.checks.float32_dtype, 'torch.float32');
+  });
+
+  it('takes the class axis as dim (F.cross_entropy has it at 1): the same rows and gradient as with the classes last', () => {
+    const { dim_shape, dim_rows_equal, dim_grad_equal, dim_mean, dim_error } = answer.checks;
+    assert.deepEqual(dim_shape, [2, 3]);
+    assert.ok(dim_rows_equal, 'rows of (N, C, L) with dim=1 equal those of the classes moved last');
+    assert.ok(dim_grad_equal, 'the gradient comes back on the class axis');
+    assert.ok(Math.abs(dim_mean[0] - dim_mean[1]) <= 1e-15 * Math.max(1, Math.abs(dim_mean[1])), `mean ${dim_mean[0]} vs ${dim_mean[1]}`);
+    assert.match(dim_error, /[Dd]imension out of range/);
   });
 
   it('passes torch.autograd.gradcheck in float64 (logits and targets)', () => {

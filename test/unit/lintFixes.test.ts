@@ -77,12 +77,14 @@ const TORCH_FIXED_HEAD = TORCH.replace('from torch import nn\n', 'from torch imp
 
 describe('use the CC loss: Python rewrites', () => {
   const cases: [RuleCode, string, string][] = [
-    ['LL102', '    return F.cross_entropy(logits, soft)\n', '    return cc_nll(logits, soft)\n'],
-    ['LL102', "    return F.cross_entropy(logits, target=soft, reduction='sum')\n", "    return cc_nll(logits, soft, reduction='sum')\n"],
-    ['LL102', '    crit = nn.CrossEntropyLoss(reduction="none").to("cuda")\n    return crit(\n        logits,\n        soft,\n    )\n', '    crit = nn.CrossEntropyLoss(reduction="none").to("cuda")\n    return cc_nll(logits, soft, reduction="none")\n'],
-    ['LL104', '    return -(soft * F.log_softmax(logits, dim=1)).sum(dim=1).mean()\n', '    return cc_nll(logits, soft)\n'],
+    // cross_entropy's class axis is 1: the rewrite says so (the same for (N, C) and (N, C, d…)).
+    ['LL102', '    return F.cross_entropy(logits, soft)\n', '    return cc_nll(logits, soft, dim=1)\n'],
+    ['LL102', "    return F.cross_entropy(logits, target=soft, reduction='sum')\n", "    return cc_nll(logits, soft, reduction='sum', dim=1)\n"],
+    ['LL102', '    crit = nn.CrossEntropyLoss(reduction="none").to("cuda")\n    return crit(\n        logits,\n        soft,\n    )\n', '    crit = nn.CrossEntropyLoss(reduction="none").to("cuda")\n    return cc_nll(logits, soft, reduction="none", dim=1)\n'],
+    ['LL104', '    return -(soft * F.log_softmax(logits, dim=1)).sum(dim=1).mean()\n', '    return cc_nll(logits, soft, dim=1)\n'],
+    ['LL104', '    return -(soft * F.log_softmax(logits, dim=0)).sum(dim=0)\n', '    return cc_nll(logits, soft, reduction="none", dim=0)\n'],
     ['LL104', '    return torch.sum(-soft * torch.log_softmax(logits, dim=-1), dim=-1)\n', '    return cc_nll(logits, soft, reduction="none")\n'],
-    ['LL104', '    return (-soft * logits.log_softmax(1)).sum(1).mean() * 0.5\n', '    return cc_nll(logits, soft) * 0.5\n'],
+    ['LL104', '    return (-soft * logits.log_softmax(1)).sum(1).mean() * 0.5\n', '    return cc_nll(logits, soft, dim=1) * 0.5\n'],
     ['LL104', '    return -(soft * F.log_softmax(logits, -1)).sum()\n', '    return cc_nll(logits, soft, reduction="sum")\n'],
   ];
   for (const [code, body, want] of cases) {
@@ -119,7 +121,7 @@ describe('use the CC loss: Python rewrites', () => {
       cur = applyPlan(cur, plan, file);
     }
     assert.equal(cur.match(/from cc_loss import cc_nll/g)?.length, 1);
-    assert.match(cur, /a = cc_nll\(logits, soft\)\n {4}b = cc_nll\(logits \* 2, soft\)/);
+    assert.match(cur, /a = cc_nll\(logits, soft, dim=1\)\n {4}b = cc_nll\(logits \* 2, soft, dim=1\)/);
     const [f] = await findingsOf(text, file, 'LL102');
     const sub = await ccLossFix(text, f, 'python', { helperPath: join(DIR, 'losses', 'cc_loss.py'), helperExists: true });
     assert.match(applyPlan(text, sub!, file), /^from losses\.cc_loss import cc_nll$/m);
@@ -321,7 +323,6 @@ describe('use the CC loss: refused forms', () => {
     ['LL102', '    return F.cross_entropy(logits, soft, label_smoothing=0.1)\n'],
     ['LL102', '    return F.cross_entropy(logits, soft, reduction=red)\n'],
     ['LL102', '    crit = nn.CrossEntropyLoss(torch.ones(3))\n    return crit(logits, soft)\n'],
-    ['LL104', '    return -(soft * F.log_softmax(logits, dim=0)).sum(dim=0)\n'],
     ['LL104', '    return -(soft * F.log_softmax(logits, dim=1)).sum(dim=1, keepdim=True)\n'],
     ['LL104', '    return -(soft * F.log_softmax(logits, dim=1)).sum(dim=-1)\n'],
     ['LL104', '    return -(soft * F.log_softmax(logits)).sum(dim=1)\n'],
@@ -391,7 +392,7 @@ describe('end to end: a rewritten PyTorch LL102 file runs', () => {
       assert.ok(plan?.create);
       for (const c of plan.create) writeFileSync(c.file, c.content);
       const fixed = applyPlan(src, plan, file);
-      assert.match(fixed, /loss = cc_nll\(logits, soft\)/);
+      assert.match(fixed, /loss = cc_nll\(logits, soft, dim=1\)/);
       writeFileSync(file, fixed);
       const { python } = await torchPython();
       const out = JSON.parse((await runPython(python, [file])).trim()) as { loss: number; z: number[][]; y: number[][] };

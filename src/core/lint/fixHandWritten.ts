@@ -8,8 +8,9 @@
  *   rows := '-'? rowsum(prod, d)                        x.sum(d) / torch.sum(x, d) / jnp.sum(x, axis=d) …
  *   prod := '-'? ( t * log_softmax(z, d') | log_softmax(z, d') * t ), t possibly negated
  *
- * with exactly one negation in all, d = d' ∈ {1, -1} (the class axis, assumed last: for d = 1
- * that means 2-D logits), mean/sum taken without arguments, and nothing else anywhere (no
+ * with exactly one negation in all, d = d' an integer literal (the class axis: the rewrite passes
+ * it to PyTorch's helper as dim=, and the other helpers, which reduce over the last axis, refuse
+ * any d but -1), mean/sum taken without arguments, and nothing else anywhere (no
  * keepdim, no dtype, no where=, no division inside the reduction). A total `.sum()` of the
  * product equals the sum of the row sums, so it maps to reduction 'sum'; a total `.mean()` of
  * it averages over classes too (CE / K) and is refused.
@@ -156,6 +157,7 @@ export function rewriteLl104(node: Node, t: PyTargets): CcRewrite | undefined {
   }
   const s: State = { t, neg: 0 };
   const r = coreLoss(e, s);
-  if (!r || s.neg !== 1 || (r.dim !== 1 && r.dim !== -1)) return undefined;
-  return { logits: r.logits, target: r.target, reduction: r.reduction, suffix: suffix.join('') || undefined };
+  if (!r || s.neg !== 1) return undefined;
+  // The class axis goes to the helper unless it is -1 (the helpers' default).
+  return { logits: r.logits, target: r.target, reduction: r.reduction, suffix: suffix.join('') || undefined, dim: r.dim === -1 ? undefined : r.dim };
 }

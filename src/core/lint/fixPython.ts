@@ -19,6 +19,8 @@ export interface CcRewrite {
   reductionText?: string;
   /** Text after the call: a scale the user applied (`* 0.5`), kept as written. */
   suffix?: string;
+  /** The class axis when it is not the last one (PyTorch's helper takes `dim=`). */
+  dim?: number;
 }
 
 /** A call's arguments: positional in order, keywords by name; undefined when a splat hides any. */
@@ -95,8 +97,8 @@ const CE_CLASS_SIG = ['weight', 'size_average', 'ignore_index', 'reduce', 'reduc
  * ignore_index / size_average / reduce (meaningless or deprecated with probability targets, and
  * a sign the author expects something cc_nll does not do), a reduction that is not a literal,
  * positional constructor arguments, and instances whose constructor is not found in the file.
- * Assumed: the class axis is the last one, as it is for (N, C) logits; cross_entropy's class
- * axis is 1, so (N, C, d…) logits would need a movedim that this fix does not write.
+ * cross_entropy's class axis is 1 (the last for (N, C) logits, not for (N, C, d…)): the rewrite
+ * passes dim=1, so it means the same whatever the rank.
  */
 export function rewriteLl102(call: Node, t: PyTargets): CcRewrite | undefined {
   if (call.type !== 'call') return undefined;
@@ -119,7 +121,7 @@ export function rewriteLl102(call: Node, t: PyTargets): CcRewrite | undefined {
   const target = bound?.get('target');
   const red = literalReduction(reduction);
   if (!logits || !target || !red) return undefined;
-  return { logits: logits.text, target: target.text, reduction: red.reduction, reductionText: red.text };
+  return { logits: logits.text, target: target.text, reduction: red.reduction, reductionText: red.text, dim: 1 };
 }
 
 /**

@@ -137,7 +137,10 @@ function callText(helper: CcHelper, rw: CcRewrite, python: boolean): string {
   // An explicit reduction is kept as written; the default ('mean') is left out, as users write it.
   const red = rw.reductionText ?? (rw.reduction === 'mean' ? undefined : python ? `"${rw.reduction}"` : `'${rw.reduction}'`);
   const template = red === undefined ? helper.callTemplate.replace(/,\s*(?:reduction=)?\{reduction\}/, '') : helper.callTemplate;
-  return renderCcCall({ ...helper, callTemplate: template }, { logits: rw.logits, target: rw.target, reduction: red ?? '' }) + (rw.suffix ?? '');
+  let call = renderCcCall({ ...helper, callTemplate: template }, { logits: rw.logits, target: rw.target, reduction: red ?? '' });
+  // PyTorch's helper takes the class axis (ccLossFix refuses another axis for the other helpers).
+  if (rw.dim !== undefined) call = `${call.slice(0, -1)}, dim=${rw.dim})`;
+  return call + (rw.suffix ?? '');
 }
 
 /** An insertion before 0-based `row`, or at the very end when the file has no such line. */
@@ -163,6 +166,8 @@ export async function ccLossFix(text: string, finding: Finding, language: LintLa
     const rw = node ? rewrite(finding.code, node, root, python) : undefined;
     if (!node || !rw) return undefined;
     const helper = python ? CC_HELPERS[finding.framework] : await tfjsHelperFor(language, finding.file, root);
+    // Only the PyTorch helper takes a class axis; the others reduce over the last one.
+    if (rw.dim !== undefined && helper.framework !== 'pytorch') return undefined;
     if (!opts.inFile && extname(opts.helperPath) !== extname(helper.fileName)) {
       throw new Error(`ccLossFix: the helper for ${finding.file} is ${helper.fileName}, not ${opts.helperPath}`);
     }

@@ -227,7 +227,7 @@ export function register(): void {
       assert.ok(await helperDoc.save());
       assert.match(readFileSync(helper, 'utf8'), /^def cc_nll\(/m);
       assert.match(doc.getText(), /^from cc_loss import cc_nll$/m);
-      assert.match(doc.getText(), /soft = cc_nll\(logits, torch\.tensor\(\[\[0\.2, 0\.3, 0\.5\]\]\)\)/);
+      assert.match(doc.getText(), /soft = cc_nll\(logits, torch\.tensor\(\[\[0\.2, 0\.3, 0\.5\]\]\), dim=1\)/);
       assert.doesNotMatch(doc.getText(), /F\.cross_entropy\(logits, torch\.tensor/);
       await codesBecome(doc.uri, ['LL101']);
       await doc.save();

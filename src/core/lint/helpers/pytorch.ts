@@ -10,19 +10,22 @@ import type { CcHelper } from './types';
 const SOURCE = String.raw`"""Continuous-categorical (CC) loss for PyTorch. Inserted by Loss Lens; MIT License,
 Copyright (c) Loss Lens contributors. Self-contained: needs only torch.
 
-    cc_nll(logits, target, reduction="mean")
+    cc_nll(logits, target, reduction="mean", dim=-1)
 
 The CC negative log-likelihood of simplex-valued targets y (soft labels, label smoothing,
-distillation) under lambda = softmax(logits), one value per row over the last axis:
+distillation) under lambda = softmax(logits), one value per row over the class axis dim (the
+last by default; F.cross_entropy's is 1, as in (N, C, d1, ...) logits, so a call that replaces
+it passes dim=1):
 
     loss = log exp[z] - y . z,      exp[z] = the divided difference of exp at z_1..z_K
 
 (cross-entropy has logsumexp(z) where CC has log exp[z]; -log exp[z] is the CC log-normalizer
 log C). Gradient: mu(z) - y, mu the CC mean. reduction: "mean" (default) or "sum" over the
-rows, or "none" for the per-row values. logits and target: (..., K) with K >= 2; pass LOGITS,
-not probabilities. Computed in float64 whatever the input dtype; the result has the logits'
-dtype. Rows with a non-finite logit give NaN (loss and gradient), so divergence shows;
-logit spreads (max - min in a row) above 1e6 raise ValueError.
+rows, or "none" for the per-row values (the input's shape without the class axis). logits and
+target: one shape, K >= 2 classes on the class axis; pass LOGITS, not probabilities. Computed
+in float64 whatever the input dtype; the result has the logits' dtype. Rows with a non-finite
+logit give NaN (loss and gradient), so divergence shows; logit spreads (max - min in a row)
+above 1e6 raise ValueError.
 
 Stability: the textbook formula exp[z] = sum_k e^{z_k} / prod_{j != k} (z_k - z_j) is not
 used: it cancels catastrophically for close logits and divides by zero for equal ones, and
@@ -117,12 +120,17 @@ class _CcRows(torch.autograd.Function):
         return g * d, -g * z
 
 
-def cc_nll(logits, target, reduction="mean"):
+def cc_nll(logits, target, reduction="mean", dim=-1):
     """CC negative log-likelihood of simplex targets under softmax(logits); see the module doc."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cc_nll: reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
-    if logits.shape != target.shape or logits.dim() < 1 or logits.shape[-1] < 2:
-        raise ValueError(f"cc_nll: logits and target need one shape (..., K), K >= 2; got {tuple(logits.shape)} and {tuple(target.shape)}")
+    if logits.shape != target.shape or logits.dim() < 1:
+        raise ValueError(f"cc_nll: logits and target need one shape; got {tuple(logits.shape)} and {tuple(target.shape)}")
+    if dim not in (-1, logits.dim() - 1):
+        # The class axis last (an IndexError names a dim the input does not have).
+        logits, target = logits.movedim(dim, -1), target.movedim(dim, -1)
+    if logits.shape[-1] < 2:
+        raise ValueError(f"cc_nll: the class axis (dim={dim}) needs K >= 2 classes; got shape {tuple(logits.shape)}")
     K = logits.shape[-1]
     z = logits.to(torch.float64).reshape(-1, K)
     y = target.to(device=logits.device, dtype=torch.float64).reshape(-1, K)
