@@ -330,17 +330,31 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   const figures = page.locator('.codelens-decoration a', { hasText: /^last probe: CE \d+\.\d% ECE \d\.\d{3} · LS / }).first();
   await figures.waitFor({ timeout: 300_000 });
   await palette(page, 'Notifications: Clear All Notifications');
-  await page.locator('.view-lines .view-line', { hasText: 'criterion = nn.CrossEntropyLoss' }).first().locator('span', { hasText: 'label_smoothing' }).first().hover();
-  const hover = page.locator('.monaco-hover', { hasText: 'Loss Lens LL101' }).first();
-  await hover.waitFor({ timeout: 30_000 });
-  // The hover fades in: wait until it and its containers are opaque.
-  const opacity = (): Promise<number> =>
-    // (A string: this file is compiled without the DOM's types.)
-    hover.evaluate<number, undefined>('(e) => { let o = 1; for (let n = e; n; n = n.parentElement) o *= Number(getComputedStyle(n).opacity); return o; }');
-  await waitFor('the hover to finish fading in', 10_000, async () => ((await opacity()) === 1 ? true : undefined));
+  await page.locator('.statusbar-item', { hasText: 'Loss Lens: run' }).first().waitFor({ state: 'detached', timeout: 30_000 });
   const sixth = join(SHOTS, 'lint-editor.png');
   await page.screenshot({ path: sixth });
   shots.push(sixth);
+  await page.locator('.view-lines .view-line', { hasText: 'criterion = nn.CrossEntropyLoss' }).first().locator('span', { hasText: 'label_smoothing' }).first().hover();
+  const hover = page.locator('.monaco-hover', { hasText: 'Loss Lens LL101' }).first();
+  await hover.waitFor({ timeout: 30_000 });
+  // The hover fades in: for the screenshot, wait until it and its containers are opaque (a
+  // picture, not a check: after 10 s it is taken anyway, and the log says so).
+  type El = { parentElement: El | null };
+  const opacity = (): Promise<number> =>
+    hover.evaluate((e: El) => {
+      const style = (globalThis as unknown as { getComputedStyle: (n: El) => { opacity: string } }).getComputedStyle;
+      let o = 1;
+      for (let n: El | null = e; n; n = n.parentElement) o *= Number(style(n).opacity);
+      return o;
+    });
+  try {
+    await waitFor('the hover to finish fading in', 10_000, async () => ((await opacity()) >= 0.99 ? true : undefined));
+  } catch {
+    log(`the hover's opacity is still ${(await opacity()).toFixed(2)}; screenshot taken anyway`);
+  }
+  const seventh = join(SHOTS, 'lint-hover.png');
+  await page.screenshot({ path: seventh });
+  shots.push(seventh);
   await page.close();
   return shots;
 }
@@ -391,7 +405,7 @@ async function viaCodeServer(): Promise<number> {
           log(`UI phase failed; the screen at that moment: ${shot}`);
           throw e;
         });
-        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content; Probe Training from the palette → live curves → results: ok');
+        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content; Probe Training from the palette → live curves → results; the CodeLens of a flagged loss → its probe → the figures lens; the hover: ok');
         copyShots(shots);
       } finally {
         stop(server);
