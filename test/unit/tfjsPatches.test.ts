@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { initTfjs, type TfjsRuntime } from '../../src/probe/tfjs/backend';
 import { buildPreset, regularizationLoss } from '../../src/probe/tfjs/presets';
-import { PATCHED_KERNELS } from '../../src/probe/tfjs/wasmPatches';
+import { PATCHED_KERNELS, wasmPatchLimits } from '../../src/probe/tfjs/wasmPatches';
 
 // The wasm kernels src/probe/tfjs/wasmPatches.ts adds, checked against the cpu backend's own
 // kernels on the same random inputs (through the ops' gradients, as training reaches them).
@@ -78,19 +78,27 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     for (const k of PATCHED_KERNELS) assert.ok(rt.tf.getKernel(k, 'wasm'), `${k} is registered`);
   });
 
-  for (const [n, c] of CONV_CASES.entries()) {
-    it(`Conv2DBackpropFilter: x [${c.x.join('×')}], ${c.k}×${c.k}, stride ${c.stride}, ${typeof c.pad === 'string' ? c.pad : 'explicit'} padding`, async () => {
-      const filterShape = [c.k, c.k, c.x[3], c.cout];
-      const x = { data: rand(c.x.reduce((a, b) => a * b), 11 + n), shape: c.x };
-      const w = { data: rand(filterShape.reduce((a, b) => a * b), 97 + n), shape: filterShape };
-      // The gradient of Σ conv(x, w) ⊙ r wrt w and x: Conv2DBackpropFilter and (wasm's own) …Input.
-      await compare([x, w], (xt, wt) => {
-        const tf = rt.tf;
-        const y = tf.conv2d(xt as Tensor4D, wt as Tensor4D, c.stride, c.pad);
-        const r = tf.tensor(rand(y.size, 5 + n), y.shape);
-        const g = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(tf.conv2d(a as Tensor4D, b as Tensor4D, c.stride, c.pad), r)));
-        return g([xt, wt]);
-      }, 'conv2d gradients');
+  // Both filter-gradient paths: im2col + one matrix product, and (for inputs too big for that)
+  // the forward conv on transposed tensors.
+  for (const [n, c] of [...CONV_CASES.map((c) => ({ ...c, im2col: true })), ...CONV_CASES.map((c) => ({ ...c, im2col: false }))].entries()) {
+    it(`Conv2DBackpropFilter (${c.im2col ? 'im2col' : 'transposed conv'}): x [${c.x.join('×')}], ${c.k}×${c.k}, stride ${c.stride}, ${typeof c.pad === 'string' ? c.pad : 'explicit'} padding`, async () => {
+      const limit = wasmPatchLimits.im2colMaxEntries;
+      if (!c.im2col) wasmPatchLimits.im2colMaxEntries = 0;
+      try {
+        const filterShape = [c.k, c.k, c.x[3], c.cout];
+        const x = { data: rand(c.x.reduce((a, b) => a * b), 11 + n), shape: c.x };
+        const w = { data: rand(filterShape.reduce((a, b) => a * b), 97 + n), shape: filterShape };
+        // The gradient of Σ conv(x, w) ⊙ r wrt w and x: Conv2DBackpropFilter and (wasm's own) …Input.
+        await compare([x, w], (xt, wt) => {
+          const tf = rt.tf;
+          const y = tf.conv2d(xt as Tensor4D, wt as Tensor4D, c.stride, c.pad);
+          const r = tf.tensor(rand(y.size, 5 + n), y.shape);
+          const g = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(tf.conv2d(a as Tensor4D, b as Tensor4D, c.stride, c.pad), r)));
+          return g([xt, wt]);
+        }, 'conv2d gradients');
+      } finally {
+        wasmPatchLimits.im2colMaxEntries = limit;
+      }
     });
   }
 
