@@ -16,7 +16,8 @@
  * that decodes as UTF-8 and that ast.parse accepts (the others are counted and listed); every
  * row uses that list. Rows:
  *  - loss-lens lint: the CLI as a whole process (node dist/cli.js lint --format=json
- *    --no-config FILES...), wall time including Node start-up and grammar loading;
+ *    --no-config --jobs=1 FILES...), wall time including Node start-up and grammar loading;
+ *    and the same with the default --jobs (worker threads, one per CPU up to 8);
  *  - lintFiles in-process (read + lint), lintText over texts in memory, and tree-sitter's parse
  *    alone over the same texts: where the time goes;
  *  - ast / parso: parse only (texts in memory) and read + parse; the Python start-up is not
@@ -25,7 +26,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { lintText } from '../src/core/lint/engine';
 import { collectFiles, lintFiles } from '../src/core/lint/files';
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     // processes on the machine falls on all of them alike; parso, slow, runs once at the end.
     const parser = await parserFor('python');
     await lintText('x = 1\n', 'python', 'warmup.py'); // grammar loaded before the in-process timings
-    const T = { cli: [] as number[], lf: [] as number[], lt: [] as number[], ps: [] as number[], astParse: [] as number[], astRead: [] as number[] };
+    const T = { cli: [] as number[], cliJobs: [] as number[], lf: [] as number[], lt: [] as number[], ps: [] as number[], astParse: [] as number[], astRead: [] as number[] };
     let cliFindings = 0;
     let cliParseErrors = 0;
     let lfFindings = 0;
@@ -144,8 +145,13 @@ async function main(): Promise<void> {
     for (let r = 0; r < REPS; r++) {
       // 1. The CLI as a whole process, on the same list.
       let t0 = now();
-      const p = spawnSync(process.execPath, [CLI, 'lint', '--format=json', '--no-config', ...files], { encoding: 'utf8', maxBuffer: 512 << 20 });
+      // One thread, like for like with the single-threaded parsers; then the default (--jobs: the CPUs).
+      const p = spawnSync(process.execPath, [CLI, 'lint', '--format=json', '--no-config', '--jobs=1', ...files], { encoding: 'utf8', maxBuffer: 512 << 20 });
       T.cli.push(now() - t0);
+      t0 = now();
+      const pj = spawnSync(process.execPath, [CLI, 'lint', '--format=json', '--no-config', ...files], { encoding: 'utf8', maxBuffer: 512 << 20 });
+      T.cliJobs.push(now() - t0);
+      if (pj.stdout !== p.stdout) throw new Error('loss-lens lint: the default --jobs gave other findings than --jobs=1');
       if (p.status !== 0 && p.status !== 1) throw new Error(`loss-lens lint: exit ${p.status}\n${p.stderr.split('\n').slice(-5).join('\n')}`);
       cliFindings = (JSON.parse(p.stdout) as unknown[]).length;
       cliParseErrors = p.stderr.split('\n').filter((l) => l.includes('could not be parsed')).length;
@@ -189,6 +195,7 @@ async function main(): Promise<void> {
     const parsoRead = parso.missing ? NaN : median(parso.read_parse_s ?? []);
     const rows: Row[] = [
       { what: 'loss-lens lint (CLI, whole process)', seconds: cli, all: T.cli, findings: cliFindings, parseErrors: cliParseErrors },
+      { what: `  same, --jobs=${Math.min(8, availableParallelism())} (the default here)`, seconds: median(T.cliJobs), all: T.cliJobs },
       { what: 'lintFiles in-process (read + lint)', seconds: lf, all: T.lf, findings: lfFindings, parseErrors: lfParseErrors },
       { what: 'lintText, texts in memory (parse + rules)', seconds: lt, all: T.lt },
       { what: 'tree-sitter parse only, texts in memory', seconds: ps, all: T.ps, note: `${tsErrors} trees with ERROR nodes` },

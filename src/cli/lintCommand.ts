@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import { loadLintConfig, mergeLintSettings, normalizeSelectors, type LintConfig, type Severity } from '../core/lint/config';
 import { collectFiles, compileExcludes, displayPath, lintFiles, type FileResult } from '../core/lint/files';
 import { RULES } from '../core/lint/rules';
 import { RULE_CODES, type Finding, type LintOptions, type RuleCode } from '../core/lint/types';
+import { LintWorkerPool } from '../extension/lint/workerClient';
 import { UsageError, checkKnown, flag, stringOption, type ParsedArgs } from './args';
 
 export const LINT_HELP = `loss-lens lint PATH...: cross-entropy on soft targets in Python and TS/JS code
@@ -22,6 +24,8 @@ export const LINT_HELP = `loss-lens lint PATH...: cross-entropy on soft targets 
   --exclude=GLOB       skip matching files and folders (relative to the current folder);
                        repeat for more
   --no-config          do not read [tool.loss-lens] from the nearest pyproject.toml
+  --jobs=N             files linted in parallel, in N worker threads (default: the CPUs, up
+                       to 8, when there are 50 files or more; else 1, in this thread)
 
   A flag that is given replaces the pyproject's value for that key (select, ignore, exclude).
   Unparseable files are reported (stderr; SARIF: toolExecutionNotifications) and skipped.
@@ -29,7 +33,7 @@ export const LINT_HELP = `loss-lens lint PATH...: cross-entropy on soft targets 
 Exit 0 with no findings, 1 with findings, 2 on an error (bad option, path not found, a
 malformed [tool.loss-lens] table, a file that could not be read).`;
 
-const KNOWN = ['format', 'select', 'ignore', 'extend-select', 'extend-ignore', 'exclude', 'config', 'help'];
+const KNOWN = ['format', 'select', 'ignore', 'extend-select', 'extend-ignore', 'exclude', 'config', 'jobs', 'help'];
 const FORMATS = ['text', 'json', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
@@ -104,10 +108,20 @@ export async function runLint(args: ParsedArgs, out: NodeJS.WritableStream, argv
   }
 
   const tty = process.stderr.isTTY && files.length > 50;
-  const results = await lintFiles(files, {
-    optionsFor: (f) => optionsOf.get(f)?.options ?? {},
-    onProgress: tty ? (done, total) => process.stderr.write(`\r${done}/${total} `) : undefined,
-  });
+  // Worker threads cost a start-up each (the wasm runtime and grammars): only for many files.
+  const jobs = jobsOption(args) ?? (files.length >= 50 ? Math.min(8, availableParallelism()) : 1);
+  const pool = jobs > 1 ? new LintWorkerPool(join(__dirname, 'lintWorker.js'), jobs) : undefined;
+  let results: FileResult[];
+  try {
+    results = await lintFiles(files, {
+      optionsFor: (f) => optionsOf.get(f)?.options ?? {},
+      onProgress: tty ? (done, total) => process.stderr.write(`\r${done}/${total} `) : undefined,
+      lint: pool?.lint,
+      concurrency: jobs,
+    });
+  } finally {
+    pool?.dispose();
+  }
   if (tty) process.stderr.write('\r              \r');
 
   const problems: Problem[] = [];
@@ -133,6 +147,14 @@ export async function runLint(args: ParsedArgs, out: NodeJS.WritableStream, argv
   // Findings are still printed above; a file that could not be read or linted is an error.
   if (problems.some((p) => p.fatal)) return 2;
   return findings.length ? 1 : 0;
+}
+
+function jobsOption(args: ParsedArgs): number | undefined {
+  const v = stringOption(args, 'jobs');
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--jobs must be a whole number from 1 to 64, got '${v}'`);
+  return n;
 }
 
 function problemOf(r: FileResult): string | undefined {

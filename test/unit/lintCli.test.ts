@@ -112,6 +112,19 @@ describe('loss-lens lint (the built CLI, the real engine)', () => {
     assert.deepEqual(codes, ['configured/distill.py:LL101', 'lint/train.py:LL101', 'lint/train.py:LL102', 'lint/train.ts:LL131']);
   });
 
+  it('--jobs=N lints in N worker threads with the same output as one thread; a bad N is a usage error', () => {
+    const one = lint('--format=json', '--jobs=1', '.');
+    const two = lint('--format=json', '--jobs=2', '.');
+    assert.equal(two.code, one.code);
+    assert.equal(two.stdout, one.stdout);
+    assert.ok((JSON.parse(two.stdout) as Row[]).length > 0);
+    for (const bad of ['0', '1.5', 'many']) {
+      const r = lint(`--jobs=${bad}`, '.');
+      assert.equal(r.code, 2, bad);
+      assert.match(r.stderr, /--jobs must be a whole number from 1 to 64/);
+    }
+  });
+
   it('--help and the top-level help describe lint', () => {
     assert.match(lint('--help').stdout, /--format=FORMAT/);
     const top = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });

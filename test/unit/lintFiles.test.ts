@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { lintText } from '../../src/core/lint/engine';
 import { LintCancelled, collectFiles, compileExcludes, lintFiles } from '../../src/core/lint/files';
 
 const SMOOTHED = 'import torch.nn.functional as F\n\nloss = F.cross_entropy(logits, y, label_smoothing=0.1)\n';
@@ -123,5 +124,24 @@ describe('lint files: linting with progress and cancellation (the real engine)',
       LintCancelled,
     );
     assert.deepEqual(seen, [0, 1], 'no file after the abort');
+  });
+  it('with concurrency, several files are in the linter at once and the results keep the input order', async () => {
+    const files = ['a.py', 'b.py', 'B.py', 'notes.txt', 'gone.py', 'a.py'].map((f) => join(root, f));
+    let inFlight = 0;
+    let most = 0;
+    // The real engine, slowed down by a different delay per file, so that they finish out of order.
+    const slow: typeof lintText = async (text, language, file, options) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5 + ((text.length * 7) % 23)));
+      inFlight--;
+      return lintText(text, language, file, options);
+    };
+    const progress: number[] = [];
+    const results = await lintFiles(files, { lint: slow, concurrency: 3, onProgress: (d) => progress.push(d) });
+    const serial = await lintFiles(files);
+    assert.deepEqual(results, serial, 'the same results, in the same order, as one at a time');
+    assert.ok(most >= 2 && most <= 3, `${most} files in the linter at once`);
+    assert.deepEqual(progress, [0, 1, 2, 3, 4, 5, 6]);
   });
 });

@@ -139,6 +139,11 @@ export interface LintFilesOptions {
   optionsFor?: (file: string) => LintOptions | Promise<LintOptions>;
   /** The linter to call (default `lintText` in this thread; the editor passes its worker's). */
   lint?: typeof lintText;
+  /**
+   * Files linted at once (default 1). Above 1 only helps with a `lint` that runs elsewhere (a
+   * pool of worker threads): results keep the order of `files` either way.
+   */
+  concurrency?: number;
 }
 
 /**
@@ -148,23 +153,26 @@ export interface LintFilesOptions {
  * when the signal aborts.
  */
 export async function lintFiles(files: readonly string[], opts: LintFilesOptions = {}): Promise<FileResult[]> {
-  const results: FileResult[] = [];
-  // Reads run ahead of the (synchronous) linting, so the thread pool reads while this thread lints.
+  const results: FileResult[] = new Array<FileResult>(files.length);
+  const width = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  // Reads run ahead of the linting, so the thread pool reads while this thread (or the workers) lint.
   const reads = new Map<number, Promise<string>>();
   const readAhead = (from: number): void => {
-    for (let j = from; j < Math.min(files.length, from + READ_AHEAD); j++) {
+    for (let j = from; j < Math.min(files.length, from + READ_AHEAD + width); j++) {
       if (reads.has(j) || !languageOf(files[j])) continue;
       const p = readFile(files[j], 'utf8');
       p.catch(() => undefined); // awaited below; a file dropped by a cancel must not warn
       reads.set(j, p);
     }
   };
+  let done = 0;
+  let next = 0;
   opts.onProgress?.(0, files.length);
-  for (const [i, file] of files.entries()) {
-    checkCancel(opts.signal);
+  const one = async (i: number): Promise<void> => {
+    const file = files[i];
     const language = languageOf(file);
     if (!language) {
-      results.push({ file, findings: [], unsupported: true });
+      results[i] = { file, findings: [], unsupported: true };
     } else {
       // Outside the try: a malformed pyproject is the run's error, not this file's.
       const options = (await opts.optionsFor?.(file)) ?? {};
@@ -173,14 +181,23 @@ export async function lintFiles(files: readonly string[], opts: LintFilesOptions
         const text = await reads.get(i);
         reads.delete(i);
         readAhead(i + 1);
-        results.push({ file, ...(await (opts.lint ?? lintText)(text ?? '', language, file, options)) });
+        results[i] = { file, ...(await (opts.lint ?? lintText)(text ?? '', language, file, options)) };
       } catch (e) {
         reads.delete(i);
-        results.push({ file, findings: [], error: e instanceof Error ? e.message : String(e) });
+        results[i] = { file, findings: [], error: e instanceof Error ? e.message : String(e) };
       }
     }
-    opts.onProgress?.(results.length, files.length);
-  }
+    opts.onProgress?.(++done, files.length);
+  };
+  // `width` lanes, each taking the next file when its last one is done.
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      checkCancel(opts.signal);
+      await one(next++);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, files.length) }, lane));
+  checkCancel(opts.signal);
   return results;
 }
 

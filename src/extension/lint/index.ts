@@ -2,6 +2,7 @@
  * The editor side of the lint (issue 5): live diagnostics, Scan Workspace, hovers and quick
  * fixes, all over the core engine in src/core/lint.
  */
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { LintCodeActionProvider } from './codeActions';
@@ -23,7 +24,7 @@ export interface LintService {
 export function registerLint(ctx: Ctx): LintService {
   const collection = vscode.languages.createDiagnosticCollection('loss-lens');
   const settings = new LintSettingsCache(ctx);
-  const worker = new LintWorkerClient(ctx.extension.extensionPath);
+  const worker = new LintWorkerClient(join(ctx.extension.extensionPath, 'dist', 'lintWorker.js'));
   const live = new LiveDiagnostics(ctx, collection, settings, worker);
   const scan = scanWorkspace(ctx, settings, live, worker);
   const codeLens = new ProbeCodeLensProvider(ctx, live);

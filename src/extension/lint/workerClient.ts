@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LintLanguage, LintOptions, LintResult } from '../../core/lint/types';
 import type { LintReply, LintRequest } from './workerProtocol';
@@ -14,7 +13,20 @@ export class LintWorkerClient {
   /** Requests answered so far (the integration tests check that big documents went here). */
   runs = 0;
 
-  constructor(private readonly extensionPath: string) {}
+  /**
+   * `workerPath`: dist/lintWorker.js (the extension passes its own folder's). `keepAlive`: the
+   * worker keeps the process running while it works (a CLI); else an idle worker must not keep
+   * the extension host alive on shutdown.
+   */
+  constructor(
+    private readonly workerPath: string,
+    private readonly keepAlive = false,
+  ) {}
+
+  /** Requests sent and not answered yet. */
+  get load(): number {
+    return this.pending.size;
+  }
 
   lint(text: string, language: LintLanguage, file: string, options: LintOptions): Promise<LintResult> {
     const worker = this.start();
@@ -35,7 +47,7 @@ export class LintWorkerClient {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(join(this.extensionPath, 'dist', 'lintWorker.js'));
+    const w = new Worker(this.workerPath);
     w.on('message', (m: LintReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -51,8 +63,7 @@ export class LintWorkerClient {
     };
     w.on('error', (e) => lost(`the lint worker failed: ${e.message}`));
     w.on('exit', (code) => lost(`the lint worker stopped (exit code ${code})`));
-    // An idle worker must not keep the extension host alive on shutdown.
-    w.unref();
+    if (!this.keepAlive) w.unref();
     this.worker = w;
     return w;
   }
@@ -60,5 +71,24 @@ export class LintWorkerClient {
   private failAll(e: Error): void {
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
+  }
+}
+
+/**
+ * Several lint workers (the CLI's --jobs): each request goes to the least loaded one, so files
+ * parse in parallel. A worker loads the wasm runtime and grammars once, on its first request.
+ */
+export class LintWorkerPool {
+  private readonly workers: LintWorkerClient[];
+
+  constructor(workerPath: string, size: number) {
+    this.workers = Array.from({ length: Math.max(1, size) }, () => new LintWorkerClient(workerPath, true));
+  }
+
+  readonly lint = (text: string, language: LintLanguage, file: string, options: LintOptions = {}): Promise<LintResult> =>
+    this.workers.reduce((a, b) => (b.load < a.load ? b : a)).lint(text, language, file, options);
+
+  dispose(): void {
+    for (const w of this.workers) w.dispose();
   }
 }
