@@ -3,12 +3,13 @@
  * CLI walks them) with a cancellable progress notification; findings of files that are not open
  * go into the same diagnostic collection (open ones keep their live, possibly unsaved, results).
  */
+import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { LintCancelled, collectFiles, displayPath, lintFiles, type FileResult } from '../../core/lint/files';
 import type { Ctx } from '../context';
 import { toDiagnostic, type LiveDiagnostics } from './diagnostics';
 import type { FileSettings, LintSettingsCache } from './settings';
-import type { LintWorkerClient } from './workerClient';
+import { LintWorkerPool, type LintWorkerClient } from './workerClient';
 
 export interface ScanSummary {
   findings: number;
@@ -17,7 +18,11 @@ export interface ScanSummary {
   unparseable: string[];
 }
 
-/** Files are read here and linted in the lint worker, off the extension host's main thread. */
+/**
+ * Files are read here and linted off the extension host's main thread: in the lint worker, or for
+ * 50 files and more in a pool of 2 to 4 of them (leaving a CPU to the editor where there are
+ * more than 2), started for the scan.
+ */
 export function scanWorkspace(ctx: Ctx, settings: LintSettingsCache, live: LiveDiagnostics, worker: LintWorkerClient) {
   return async (): Promise<number | undefined> => {
     const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
@@ -77,16 +82,24 @@ async function scan(
       kept.push(f);
     }
     let reported = 0;
-    const results: FileResult[] = await lintFiles(kept, {
-      signal: abort.signal,
-      optionsFor: (f) => perFile.get(f)?.options ?? {},
-      lint: (text, language, file, options) => worker.lint(text, language, file, options ?? {}),
-      onProgress: (done, total) => {
-        const pct = total ? (100 * done) / total : 100;
-        progress.report({ message: `${done}/${total} files`, increment: pct - reported });
-        reported = pct;
-      },
-    });
+    const jobs = kept.length >= 50 ? Math.min(4, Math.max(2, availableParallelism() - 1)) : 1;
+    const pool = jobs > 1 ? new LintWorkerPool(worker.workerPath, jobs) : undefined;
+    let results: FileResult[];
+    try {
+      results = await lintFiles(kept, {
+        signal: abort.signal,
+        optionsFor: (f) => perFile.get(f)?.options ?? {},
+        lint: pool?.lint ?? ((text, language, file, options) => worker.lint(text, language, file, options ?? {})),
+        concurrency: Math.max(1, jobs),
+        onProgress: (done, total) => {
+          const pct = total ? (100 * done) / total : 100;
+          progress.report({ message: `${done}/${total} files`, increment: pct - reported });
+          reported = pct;
+        },
+      });
+    } finally {
+      pool?.dispose();
+    }
     const summary: ScanSummary = { findings: 0, files: 0, scanned: results.length, unparseable: [] };
     const cwd = folders[0].uri.fsPath;
     for (const r of results) {

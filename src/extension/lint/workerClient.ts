@@ -19,7 +19,7 @@ export class LintWorkerClient {
    * the extension host alive on shutdown.
    */
   constructor(
-    private readonly workerPath: string,
+    readonly workerPath: string,
     private readonly keepAlive = false,
   ) {}
 

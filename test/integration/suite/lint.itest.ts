@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -253,6 +253,22 @@ export function register(): void {
       const distill = vscode.Uri.file(join(lintDir, 'configured', 'distill.py'));
       await codesBecome(distill, ['LL101']);
       assert.deepEqual(codes(vscode.Uri.file(join(lintDir, 'broken.py'))), []);
+    });
+
+    it('Scan Workspace over many files (a pool of lint workers) finds the same as one by one', async () => {
+      // 60 files with one LL101 each, in the workspace for this test only.
+      const many = join(lintDir, 'many');
+      mkdirSync(many, { recursive: true });
+      try {
+        for (let i = 0; i < 60; i++) {
+          writeFileSync(join(many, `m${String(i).padStart(2, '0')}.py`), `from torch import nn\ncriterion = nn.CrossEntropyLoss(label_smoothing=0.${(i % 9) + 1})\n`);
+        }
+        const count = await vscode.commands.executeCommand<number>('lossLens.scanWorkspace');
+        assert.equal(count, 4 + 60);
+        await codesBecome(vscode.Uri.file(join(many, 'm59.py')), ['LL101']);
+      } finally {
+        rmSync(many, { recursive: true, force: true });
+      }
     });
   });
 }
