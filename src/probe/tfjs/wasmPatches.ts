@@ -46,13 +46,13 @@ export function applyWasmPatches(tf: Core): string[] {
     added.push(kernelName);
   };
   register('Conv2DBackpropFilter', (args) => conv2DBackpropFilter(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
-  // wasm has its own Conv2DBackpropInput, but a naive loop (~10× slower than XNNPACK): for
+  // wasm has its own Conv2DBackpropInput, but a naive loop (bench/wasmKernels.bench.ts): for
   // stride 1 run it as a forward conv instead, keeping the original for the other cases.
   wrap(tf, 'Conv2DBackpropInput', added, (args) => conv2DBackpropInput(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   // A transposed operand (every dense layer's gradients: dY·Wᵀ and Xᵀ·dY) sends wasm's
-  // BatchMatMul down a loop 3-4× slower than an explicit transpose plus its fast path.
+  // BatchMatMul down a loop slower than an explicit transpose plus its fast path (the bench).
   wrap(tf, 'BatchMatMul', added, (args, original) => batchMatMul(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}, original));
-  // wasm's MaxPoolGrad takes 10× its forward pass; a loop over the heap in JavaScript takes less.
+  // wasm's MaxPoolGrad is slower than one loop over the heap in JavaScript (the bench).
   wrap(tf, 'MaxPoolGrad', added, (args) => maxPoolGrad(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   for (const name of CPU_BRIDGED_KERNELS) register(name, (args) => cpuBridge(tf, name, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   return added;
@@ -67,10 +67,15 @@ function wrap(tf: Core, name: string, added: string[], fast: (args: Parameters<K
   if (!kernel || (kernel.kernelFunc as { patched?: boolean }).patched) return;
   const original = kernel.kernelFunc;
   const func: KernelFunc = (args) => fast(args, original) ?? original(args);
-  (func as { patched?: boolean }).patched = true;
+  Object.assign(func, { patched: true, original });
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...kernel, kernelFunc: func });
   added.push(name);
+}
+
+/** The wasm kernel a faster path was put in front of (bench/wasmKernels.bench.ts times both). */
+export function originalWasmKernel(tf: Core, name: string): KernelFunc | undefined {
+  return (tf.getKernel(name, 'wasm')?.kernelFunc as { original?: KernelFunc } | undefined)?.original;
 }
 
 /** Runs another wasm kernel directly (no engine bookkeeping: the caller frees what it makes). */
@@ -140,8 +145,9 @@ export const wasmPatchLimits = { im2colMaxEntries: 1 << 25 };
  * and input channel, the input values that tap meets at every output position (zeros in the
  * padding), written in one pass over the wasm heap; dY is [B·oh·ow, cout] as it lies. The
  * product's rows come out in the filter's own (kh, kw, cin) order. On the cnn preset's first
- * conv (one input channel) this is 5× faster than the forward conv on transposed tensors below,
- * whose 28×28 "filter" over one "batch" row is a poor shape for XNNPACK; on its second, on par.
+ * conv (one input channel) this is much faster than the forward conv on transposed tensors
+ * below, whose 28×28 "filter" over one "batch" row is a poor shape for XNNPACK; on its second,
+ * on par (bench/wasmKernels.bench.ts).
  * Null where the heap API is missing or the matrix would be too big (then that conv runs).
  */
 function filterGradByMatMul(tf: Core, x: TensorInfo, dy: TensorInfo, info: tfcore.backend_util.Conv2DInfo, backend: DataBackend): TensorInfo | null {
@@ -236,8 +242,9 @@ function heapOf(backend: DataBackend): WasmHeap | null {
 }
 
 /**
- * Transpose (rank ≤ 4) as a plain loop over the wasm heap, 2-4× faster than wasm's own Transpose
- * kernel on the shapes training makes; that kernel where the heap API is missing.
+ * Transpose (rank ≤ 4) as a plain loop over the wasm heap, faster than wasm's own Transpose
+ * kernel on the shapes training makes (bench/wasmKernels.bench.ts); that kernel where the heap
+ * API is missing.
  */
 function transpose(tf: Core, backend: DataBackend, t: TensorInfo, perm: number[]): TensorInfo {
   const heap = heapOf(backend);
@@ -292,8 +299,8 @@ function batchMatMul(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend,
  * The gradient of a 2-D max pool (NHWC, any window, stride, padding or dilation), as the cpu
  * kernel defines it: each window's dy goes to the window's first maximum in row-major order
  * (overlapping windows add up; a window with no value above -∞, or NaN only, passes nothing).
- * One pass over the windows in plain JavaScript on the wasm heap (4× faster than wasm's kernel
- * on the cnn preset's pools).
+ * One pass over the windows in plain JavaScript on the wasm heap (faster than wasm's kernel on
+ * the cnn preset's pools: bench/wasmKernels.bench.ts).
  */
 function maxPoolGrad(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend, attrs: NamedAttrMap): TensorInfo | null {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };

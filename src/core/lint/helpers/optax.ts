@@ -1,11 +1,12 @@
-import type { CcHelper } from './types';
+import { PY_SERIES_DOC, type CcHelper } from './types';
 
 /**
  * The JAX/optax CC-loss helper: the PyTorch helper's method transcribed to jax.custom_vjp and
  * lax.while_loop (a dynamic stop, so the loop is never differentiated: the VJP is the CC mean).
  * JAX is not installed where Loss Lens is tested: test/unit/ccHelperSyntax.test.ts compiles it
  * and runs its arithmetic with numpy standing in for jax.numpy; the header says so.
- * The source is kept free of backticks, '${' and backslashes so that String.raw holds it verbatim.
+ * The source is kept free of backticks, '${' and backslashes so that String.raw holds it verbatim
+ * (one interpolation, the stability paragraph the Python helpers share: PY_SERIES_DOC).
  */
 const SOURCE = String.raw`"""Continuous-categorical (CC) loss for JAX / optax. Inserted by Loss Lens; MIT License,
 Copyright (c) Loss Lens contributors. Self-contained: needs only jax.
@@ -28,16 +29,7 @@ relative accuracy ~1e-14; otherwise float32, about 1e-6 relative (the series sum
 per term). Rows with a non-finite logit, or a logit spread (max - min) above 1e6, give NaN:
 under jit a loss cannot raise.
 
-Stability: the textbook formula exp[z] = sum_k e^{z_k} / prod_{j != k} (z_k - z_j) is not
-used: it cancels catastrophically for close logits and divides by zero for equal ones, and
-every network starts out there. With c = min z and x = z - c >= 0 this evaluates two series
-of non-negative terms (no subtraction anywhere, so exactly uniform logits are exact):
-
-    exp[z] = e^c / (K-1)! * S,   S = sum_m t_m,   t_m = G_m[K-1],
-    G_0 = 1,  G_m = cumsum(x * G_{m-1}) / (m + K - 1)
-    mu = W / S,  W = sum_m V_m,  V_0 = 1/K,  V_m = (t_m + x * V_{m-1}) / (m + K)
-
-(V is the same series with node x_j repeated: mu_j = exp[z, z_j] / exp[z].) A
+${PY_SERIES_DOC} A
 lax.while_loop stops when the tails are provably below the working precision
 (t_{m+1} <= t_m rho / (m + 1), rho = the spread): about rho + 10 sqrt(rho) + 20 terms,
 cost O(B K rho).

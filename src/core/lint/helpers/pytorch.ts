@@ -1,11 +1,12 @@
-import type { CcHelper } from './types';
+import { PY_SERIES_DOC, type CcHelper } from './types';
 
 /**
  * The PyTorch CC-loss helper. Tested: test/unit/ccHelperTorch.test.ts runs it under Debian's
  * python3-torch against the float64 core (src/core/cc). Float64 inside, a custom autograd
  * Function whose backward is the CC mean from a second positive series, so no autograd graph
  * through the loop (memory O(B·K), not O(B·K·terms)).
- * The source is kept free of backticks, '${' and backslashes so that String.raw holds it verbatim.
+ * The source is kept free of backticks, '${' and backslashes so that String.raw holds it verbatim
+ * (one interpolation, the stability paragraph the Python helpers share: PY_SERIES_DOC).
  */
 const SOURCE = String.raw`"""Continuous-categorical (CC) loss for PyTorch. Inserted by Loss Lens; MIT License,
 Copyright (c) Loss Lens contributors. Self-contained: needs only torch.
@@ -27,16 +28,7 @@ in float64 whatever the input dtype; the result has the logits' dtype. Rows with
 logit give NaN (loss and gradient), so divergence shows; logit spreads (max - min in a row)
 above 1e6 raise ValueError.
 
-Stability: the textbook formula exp[z] = sum_k e^{z_k} / prod_{j != k} (z_k - z_j) is not
-used: it cancels catastrophically for close logits and divides by zero for equal ones, and
-every network starts out there. With c = min z and x = z - c >= 0 this evaluates two series
-of non-negative terms (no subtraction anywhere, so exactly uniform logits are exact):
-
-    exp[z] = e^c / (K-1)! * S,   S = sum_m t_m,   t_m = G_m[K-1],
-    G_0 = 1,  G_m = cumsum(x * G_{m-1}) / (m + K - 1)
-    mu = W / S,  W = sum_m V_m,  V_0 = 1/K,  V_m = (t_m + x * V_{m-1}) / (m + K)
-
-(V is the same series with node x_j repeated: mu_j = exp[z, z_j] / exp[z].) Terms fall
+${PY_SERIES_DOC} Terms fall
 faster than rho^m / m!, rho = the row's spread, so about rho + 10 sqrt(rho) + 20 of them
 reach float64 precision: cost O(B K rho). Relative accuracy ~1e-14.
 """

@@ -29,3 +29,19 @@ export interface CcHelper {
    */
   jsModule?: 'ts' | 'esm' | 'cjs';
 }
+
+/**
+ * The paragraph every Python helper's module docstring gives on how it stays stable (the three
+ * run the same two positive series). Plain text without backticks, '${' or backslashes, so the
+ * String.raw sources can take it as is.
+ */
+export const PY_SERIES_DOC = `Stability: the textbook formula exp[z] = sum_k e^{z_k} / prod_{j != k} (z_k - z_j) is not
+used: it cancels catastrophically for close logits and divides by zero for equal ones, and
+every network starts out there. With c = min z and x = z - c >= 0 this evaluates two series
+of non-negative terms (no subtraction anywhere, so exactly uniform logits are exact):
+
+    exp[z] = e^c / (K-1)! * S,   S = sum_m t_m,   t_m = G_m[K-1],
+    G_0 = 1,  G_m = cumsum(x * G_{m-1}) / (m + K - 1)
+    mu = W / S,  W = sum_m V_m,  V_0 = 1/K,  V_m = (t_m + x * V_{m-1}) / (m + K)
+
+(V is the same series with node x_j repeated: mu_j = exp[z, z_j] / exp[z].)`;
