@@ -13,8 +13,18 @@ import type { CcWorkspace } from './workspace';
  *   Four degrees are advanced in one pass over the nodes: the four running sums are
  *   independent chains, which keeps the floating-point adder busy instead of waiting on one
  *   chain (the naive formula's product loop waits on its multiplier the same way).
- *   The table is rescaled by 2^-512 (exact) when its largest entry passes 2^512, and the
- *   running sum by 2^-600 when it passes 2^600, so nothing overflows for any spread ρ.
+ *   Each column j of the table has its own binary exponent (stored value · 2^(512·ex[j])),
+ *   and a column is rescaled by 2^∓512 (exact) when it leaves [2^-256, 2^256]. One exponent
+ *   for the whole table is not enough: at large K and spread a low column can sit more than
+ *   2^-1074 below the top (h_m of a few variables against h_m of all, a ratio like
+ *   C(m+j, m)/C(m+K, m)) and would underflow to 0, yet the share of later degrees that falls
+ *   in those first j variables is about j/K, so the sum would lose most of its mass (at K =
+ *   1000, nodes (0, ρ, …, ρ), ρ = 5000, it lost 13 nats). With per-column exponents the only
+ *   thing dropped is an addition below 2^-1074 of the column it is added to, and that stays
+ *   negligible: every later value of the column is at least w_j times its current one, and
+ *   the dropped part would have been multiplied by the same factors.
+ *   The running sum is rescaled by 2^-600 when it passes 2^600, so nothing overflows for any
+ *   spread ρ.
  *   Stopping: a_{m+j} ≤ a_m because w·t ≤ 1, so once m + 1 > ρ the tail after term m is at
  *   most t_m · q/(1 − q) with q = ρ/(m + 1); we stop when that is below 2^-56 of the sum.
  *
@@ -26,9 +36,56 @@ export const MAX_SPREAD = 1e6;
 
 const TWO_M600 = 2 ** -600;
 const TWO_P600 = 2 ** 600;
-const TWO_M512 = 2 ** -512;
 const TWO_P512 = 2 ** 512;
+const TWO_M512 = 2 ** -512;
+const STEP = [2 ** -1024, 2 ** -512, 1, 2 ** 512];
+
+/** 2^(512·d) for d ≤ 1, exactly; 0 below 2^-1536 (d < −2), which only ever multiplies sums
+ * negligible next to what they are added to. */
+function scale512(d: number): number {
+  return d < -2 ? 0 : STEP[d + 2];
+}
 const STOP = 2 ** -56;
+
+const TWO_M448 = 2 ** -448;
+const TWO_M960 = 2 ** -960;
+
+/** The first j in [j0, j1) with h[j] ≥ v (j1 if none), for h non-decreasing there. */
+function firstAtLeast(h: Float64Array, j0: number, j1: number, v: number): number {
+  let lo = j0;
+  let hi = j1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (h[mid] >= v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** Splits segment s at column p: [start, p) keeps its exponent, [p, end) gets `upper`. */
+function splitSegment(ws: CcWorkspace, nSeg: number, s: number, p: number, upper: number): void {
+  const { segStart, segExp } = ws;
+  for (let t = nSeg; t > s; t--) {
+    segStart[t + 1] = segStart[t];
+    segExp[t] = segExp[t - 1];
+  }
+  segStart[s + 1] = p;
+  segExp[s + 1] = upper;
+}
+
+/** Joins neighbouring segments of equal exponent; returns the new count. */
+function mergeSegments(ws: CcWorkspace, nSeg: number): number {
+  const { segStart, segExp } = ws;
+  let n = 1;
+  for (let s = 1; s < nSeg; s++) {
+    if (segExp[s] === segExp[n - 1]) continue;
+    segStart[n] = segStart[s];
+    segExp[n] = segExp[s];
+    n++;
+  }
+  segStart[n] = segStart[nSeg];
+  return n;
+}
 
 export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   if (rho === 0) {
@@ -62,25 +119,92 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   let m = 0;
   let n = 1;
 
+  // The table's columns in runs (segments) of one binary exponent each: true h[j] = stored
+  // h[j] · 2^(512·segExp[s]) for segStart[s] ≤ j < segStart[s+1]. The pass is the plain
+  // fused loop within a segment, with the running sums converted between segments.
+  const segStart = ws.segStart;
+  const segExp = ws.segExp;
+  segStart[0] = 0;
+  segStart[1] = K;
+  segExp[0] = 0;
+  let nSeg = 1;
+  // Columns before the first positive node stay 0 after the first pass.
+  let jNZ = 0;
+  while (jNZ < K && !(w[jNZ] > 0)) jNZ++;
+
   for (;;) {
-    // One pass grows the table by at most K⁴ (< 2^80); rescaling only past 2^512 keeps
-    // every stored value finite and leaves most passes free of the extra multiply.
-    if (h[K - 1] > TWO_P512) {
-      for (let j = 0; j < K; j++) h[j] *= TWO_M512;
-      G *= TWO_P512;
-    }
     let a1 = 0;
     let a2 = 0;
     let a3 = 0;
     let a4 = 0;
-    for (let j = 0; j < K; j++) {
-      const wj = w[j];
-      a1 += wj * h[j];
-      a2 += wj * a1;
-      a3 += wj * a2;
-      a4 += wj * a3;
-      h[j] = a4;
+    let eAcc = segExp[0]; // the exponent of the running sums
+    for (let s = 0; s < nSeg; s++) {
+      const e = segExp[s];
+      if (e !== eAcc) {
+        // Bring the running sums (the last column's next degrees) to this segment's scale.
+        // Column j−1 ≤ column j in true value at every degree and a degree raises a column
+        // at most K-fold, so the sums are at most K⁴ times column j: with the window below,
+        // the step is up by at most one (the loop is a safeguard). A step down past 2^-1024
+        // makes the sums 0: they are then below 2^-1074 of the column they are added to.
+        for (let d = eAcc - e; d > 1; d--) {
+          a1 *= TWO_P512;
+          a2 *= TWO_P512;
+          a3 *= TWO_P512;
+          a4 *= TWO_P512;
+          eAcc--;
+        }
+        const f = scale512(eAcc - e);
+        a1 *= f;
+        a2 *= f;
+        a3 *= f;
+        a4 *= f;
+        eAcc = e;
+      }
+      const j1 = segStart[s + 1];
+      for (let j = segStart[s]; j < j1; j++) {
+        const wj = w[j];
+        a1 += wj * h[j];
+        a2 += wj * a1;
+        a3 += wj * a2;
+        a4 += wj * a3;
+        h[j] = a4;
+      }
     }
+
+    // Keep each segment's stored values within [2^-960, 2^512]. Within a segment they rise
+    // with j (prefix sums of non-negative numbers), so its last column is its largest and its
+    // first non-zero one its smallest, and a cut between small and large is a binary search.
+    // A pass raises a column at most K⁴-fold, so nothing overflows between two checks; what
+    // falls below the window within one pass has fallen by 2^-400 or more from the column's
+    // own value a pass before, which makes it negligible (as above).
+    const topBefore = segExp[nSeg - 1];
+    for (let s = nSeg - 1; s >= 0; s--) {
+      const j0 = Math.max(segStart[s], jNZ);
+      const j1 = segStart[s + 1];
+      if (j0 >= j1) continue;
+      if (h[j1 - 1] > TWO_P512) {
+        // Down by 2^-512 from the first column at or above 2^-448; those below keep their scale.
+        const p = firstAtLeast(h, j0, j1, TWO_M448);
+        for (let j = p; j < j1; j++) h[j] *= TWO_M512;
+        if (p > segStart[s]) {
+          splitSegment(ws, nSeg, s, p, segExp[s] + 1);
+          nSeg++;
+        } else segExp[s]++;
+      } else if (h[j0] < TWO_M960) {
+        // Up by 2^512 up to the first column at or above 2^-448; those keep their scale.
+        const p = firstAtLeast(h, j0, j1, TWO_M448);
+        for (let j = j0; j < p; j++) h[j] *= TWO_P512;
+        if (p < j1) {
+          splitSegment(ws, nSeg, s, p, segExp[s]);
+          nSeg++;
+        }
+        segExp[s]--; // (with the leading zero columns, if any: their scale is immaterial)
+      }
+    }
+    nSeg = mergeSegments(ws, nSeg);
+    // t_m = G · (top column), so G carries the top column's exponent. The terms of this pass
+    // come from a1..a4 before the check, so G changes after they are taken.
+    const topShift = segExp[nSeg - 1] - topBefore;
 
     G *= rho / (m + K);
     const t1 = G * a1;
@@ -90,6 +214,7 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
     const t3 = G * a3;
     G *= rho / (m + K + 3);
     const t4 = G * a4;
+    if (topShift !== 0) G *= scale512(topShift);
     m += 4;
 
     if (n + 4 > terms.length) {

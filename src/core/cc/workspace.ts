@@ -11,6 +11,12 @@ export class CcWorkspace {
   /** Prefix table of complete homogeneous polynomials, scaled (see series.ts). */
   h: Float64Array;
   /**
+   * The table's segments: columns segStart[s] ≤ j < segStart[s+1] share the binary exponent
+   * segExp[s] (true h[j] = h[j] · 2^(512·segExp[s])); see series.ts.
+   */
+  segStart: Int32Array;
+  segExp: Int32Array;
+  /**
    * Series terms ρ^m a_m / m!, scaled: term n's true value relative to `sum` is
    * terms[n] · 2^(−600·(scaleCount − epoch[n])). Early terms are not rescaled with the later
    * ones, so that they never underflow: the mean needs them (see mean.ts).
@@ -28,6 +34,8 @@ export class CcWorkspace {
   constructor(K = 16) {
     this.w = new Float64Array(K);
     this.h = new Float64Array(K);
+    this.segStart = new Int32Array(K + 2);
+    this.segExp = new Int32Array(K + 1);
     this.terms = new Float64Array(64);
     this.epoch = new Int32Array(64);
     this.coef = new Float64Array(64);
@@ -37,6 +45,8 @@ export class CcWorkspace {
     if (this.w.length < K) {
       this.w = new Float64Array(K);
       this.h = new Float64Array(K);
+      this.segStart = new Int32Array(K + 2);
+      this.segExp = new Int32Array(K + 1);
     }
   }
 
