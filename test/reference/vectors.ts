@@ -58,8 +58,18 @@ export function makeVector({ K, spread, pattern, seed }: VectorSpec): number[] {
 
 export const KS = [2, 3, 5, 10, 100, 1000, 10000];
 export const SPREADS = [0, 1e-12, 1e-6, 1e-3, 0.1, 1, 10, 100, 700];
+/**
+ * Spreads far past 700, for K = 100 and 1000: there a low prefix of the sorted nodes, tiny
+ * next to the table's top at one degree, carries a large share of the top at later degrees,
+ * so a table rescaled as a whole (flushing what falls far below its top) loses mass.
+ */
+export const LARGE_KS = [100, 1000];
+export const LARGE_SPREADS = [3000, 10000];
 
-/** The grid the reference file covers: every K and spread, more patterns at small K. */
+/**
+ * The grid the reference file covers: every K and spread, more patterns at small K, then the
+ * large spreads (appended, so the seeds of the earlier vectors do not move).
+ */
 export function referenceGrid(): VectorSpec[] {
   const specs: VectorSpec[] = [];
   let seed = 1;
@@ -68,6 +78,11 @@ export function referenceGrid(): VectorSpec[] {
       K <= 100 ? ['random', 'ties', 'clusters', 'spike', 'gaussian'] : K <= 1000 ? ['random', 'ties', 'clusters'] : ['random', 'clusters'];
     for (const spread of SPREADS) {
       for (const pattern of patterns) specs.push({ K, spread, pattern, seed: seed++ });
+    }
+  }
+  for (const K of LARGE_KS) {
+    for (const spread of LARGE_SPREADS) {
+      for (const pattern of ['random', 'clusters'] as const) specs.push({ K, spread, pattern, seed: seed++ });
     }
   }
   return specs;

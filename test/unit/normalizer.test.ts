@@ -12,7 +12,7 @@ import {
 } from '../../src/core';
 import { logExpPartialFraction, preferPartialFraction } from '../../src/core/cc/partialFraction';
 import { Dec, bigLogC, bigNaiveLogC, lnGammaDec } from '../reference/bigSeries';
-import { makeVector, rng, type VectorSpec } from '../reference/vectors';
+import { LARGE_KS, LARGE_SPREADS, makeVector, rng, type VectorSpec } from '../reference/vectors';
 import { assertClose, logCTol, show } from './helpers';
 
 interface RefEntry extends VectorSpec {
@@ -126,6 +126,12 @@ describe('log C and μ against the arbitrary-precision reference (test/fixtures/
     for (const K of [2, 3, 5, 10, 100, 1000, 10000]) assert.ok(ks.has(K), `K=${K} missing`);
     const spreads = new Set(reference.vectors.map((v) => v.spread));
     for (const s of [0, 1e-12, 1e-6, 1e-3, 0.1, 1, 10, 100, 700]) assert.ok(spreads.has(s), `spread ${s} missing`);
+    // Large spreads at large K, where a table rescaled as a whole loses the low prefixes' mass.
+    for (const K of LARGE_KS) {
+      for (const s of LARGE_SPREADS) {
+        assert.ok(reference.vectors.some((v) => v.K === K && v.spread === s), `K=${K} spread ${s} missing`);
+      }
+    }
   });
   const ws = new CcWorkspace();
   for (const ref of reference.vectors) {
@@ -172,6 +178,69 @@ describe('the partial-fraction route (small K, far-apart nodes)', () => {
     const low = [0, 1e-9, 50, 100];
     assertClose(-logExpPartialFraction(low, 4, 0, 100), Number(bigLogC(low).logC.toString()), 1e-13 * 100, "close pair at the bottom");
   });
+});
+
+/**
+ * log exp[η] for a two-value vector, a zeros and b copies of ρ (K = a + b), from its closed
+ * form: h_m = C(m+b−1, b−1)·ρ^m, so exp[η] = Σ_m ρ^m C(m+b−1, b−1)/(m+K−1)!, a sum of
+ * positive terms with ratio ρ(m+b)/((m+1)(m+K)) ≤ ρ/(m+1). In Decimal at 60 digits.
+ */
+function twoValueLogExp(a: number, b: number, rho: number): InstanceType<typeof Dec> {
+  const K = a + b;
+  const r = new Dec(rho);
+  let term = new Dec(1); // ρ^m C(m+b−1, b−1) (K−1)!/(m+K−1)!
+  let sum = new Dec(1);
+  for (let m = 0; ; m++) {
+    term = term.times(r).times(m + b).div((m + 1) * (m + K));
+    sum = sum.plus(term);
+    const q = rho / (m + 2); // bounds every later ratio
+    if (q < 0.5 && term.lte(sum.times(1e-70))) break;
+    if (m > 1_000_000) throw new Error('closed form did not converge');
+  }
+  return sum.ln().minus(lnGammaDec(K));
+}
+
+describe('two-value vectors (a zeros, b copies of ρ) against their closed form', () => {
+  // Large K and spread: a low prefix, negligible next to the table's top at one degree, carries
+  // much of the top at later degrees; a table rescaled as a whole (flushing entries far below
+  // its top) loses that mass.
+  const cases: [number, number, number][] = [
+    [1, 999, 5000],
+    [500, 500, 5000],
+    [1, 99, 3000],
+    [50, 50, 3000],
+    [90, 10, 3000],
+  ];
+  const vectorOf = (a: number, b: number, rho: number): number[] => {
+    // The zeros spread evenly among the ρs (for a = 1, last), so the sorts are exercised.
+    const K = a + b;
+    return Array.from({ length: K }, (_, i) => (Math.floor(((i + 1) * a) / K) > Math.floor((i * a) / K) ? 0 : rho));
+  };
+  it('the closed form itself matches values computed independently with mpmath', () => {
+    // log exp[η] for (0, 5000 ×999) and (0 ×500, 10000 ×500).
+    const want1 = new Dec('-907.01287753788326');
+    assert.ok(twoValueLogExp(1, 999, 5000).minus(want1).abs().lte(2e-14 * 907), 'K = 1000, (1, 999), ρ = 5000');
+    const want2 = new Dec('2764.78216875863');
+    assert.ok(twoValueLogExp(500, 500, 10_000).minus(want2).abs().lte(1e-14 * 2765), 'K = 1000, (500, 500), ρ = 10000');
+  });
+  for (const [a, b, rho] of cases) {
+    const K = a + b;
+    it(`the oracle agrees to 20 digits: K = ${K}, (a, b) = (${a}, ${b}), ρ = ${rho}`, () => {
+      const eta = vectorOf(a, b, rho);
+      assert.equal(eta.filter((v) => v === 0).length, a);
+      const want = twoValueLogExp(a, b, rho);
+      const got = bigLogC(eta).logC.neg();
+      assert.ok(got.minus(want).abs().lte(want.abs().times(1e-20)), `oracle ${got.toString()} vs closed form ${want.toString()}`);
+    });
+    // Fails while the float64 core flushes low prefixes in its global rescale (src/core/cc/series.ts).
+    it(`the float64 core agrees to 1e-12 relative: K = ${K}, (a, b) = (${a}, ${b}), ρ = ${rho}`, () => {
+      const eta = vectorOf(a, b, rho);
+      const want = Number(twoValueLogExp(a, b, rho).toString());
+      const tol = 1e-12 * Math.max(1, Math.abs(want));
+      assertClose(logExpDivDiff(eta), want, tol, `log exp of ${K} nodes, ${a} zeros and ${b} × ${rho}`);
+      assertClose(logNormalizer(eta), -want, tol, `log C of ${K} nodes, ${a} zeros and ${b} × ${rho}`);
+    });
+  }
 });
 
 describe('the oracle itself', () => {
