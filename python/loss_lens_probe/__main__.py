@@ -32,13 +32,24 @@ def _cc_check():
 def _cc_one(req, torch, cc):
     # "mean": "table" | "loop" forces one evaluation of the gradient (both are tested on CPU).
     cc.MEAN_METHOD = req.get("mean", "auto")
+    # "contour": false keeps many-class rows on the series (to test it there too).
+    cc.CONTOUR = bool(req.get("contour", True))
     dtype = {"float32": torch.float32, "float64": torch.float64}[req.get("dtype", "float64")]
     device = torch.device(req.get("device", "cpu"))
     z = torch.tensor(req["z"], dtype=torch.float64).to(device=device, dtype=dtype).requires_grad_(True)
     y = torch.tensor(req["y"], dtype=torch.float64).to(device=device, dtype=dtype)
     loss = cc.cc_nll(z, y)
     loss.sum().backward()
-    return {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
+    out = {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
+    if req.get("paths"):
+        # How many rows each contour accepts (the line first, the hyperbola for the rest).
+        zd = z.detach().double()
+        x = zd - zd.min(dim=-1, keepdim=True).values
+        ok = cc._contour(x, "line")[2]
+        rest = x[~ok]
+        ok2 = cc._contour(rest, "hyperbola")[2] if rest.shape[0] else ok[:0]
+        out["paths"] = {"line": int(ok.sum()), "hyperbola": int(ok2.sum()), "neither": int((~ok2).sum())}
+    return out
 
 
 def main(argv):

@@ -12,11 +12,14 @@ const KS = [2, 3, 10, 100, 1000];
 // 0 is exactly uniform; 1000 takes the rescaled path (terms beyond e^600).
 const SPREADS = [0, 1e-6, 1e-3, 1, 10, 200, 680, 700, 1000, 1300, 1600];
 const ROWS = 4;
-const METHODS = ['table', 'loop', 'gemm'] as const;
+// The series with each evaluation of its mean (the contour integral off, so that rows of many
+// classes take the series too), then the default: the contour integral for K > 32 at spreads
+// from 32, on these cases and on larger spreads (CONTOUR_CASES).
+const METHODS = ['table', 'loop', 'gemm', 'contour'] as const;
 
 interface Case {
   K: number;
-  spread: number | 'mixed';
+  spread: number | string;
   dtype: 'float32' | 'float64';
   z: number[][];
   y: number[][];
@@ -61,15 +64,65 @@ function makeCases(): Case[] {
   return cases;
 }
 
+/**
+ * Spreads where the series is long and the contour integral takes over, in the shapes CC
+ * training produces and the ones that are hard for each of its two contours: nodes spread
+ * evenly or like a Gaussian sample (whose top values stand apart), one node far above the rest,
+ * two values, a close pair at the top.
+ */
+function makeContourCases(): Case[] {
+  const r = rng(20261127);
+  const cases: Case[] = [];
+  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const shapes: Record<string, (K: number) => number[]> = {
+    even: (K) => Array.from({ length: K }, () => r()),
+    gaussian: (K) => Array.from({ length: K }, gauss),
+    'one far node': (K) => Array.from({ length: K }, (_, k) => (k === 3 ? 1 : 0.05 * r())),
+    'two values': (K) => Array.from({ length: K }, (_, k) => (k % 2 ? 1 : 0)),
+    'close pair on top': (K) => Array.from({ length: K }, (_, k) => (k < 2 ? 1 - 1e-6 * k : 0.9 * r())),
+  };
+  for (const dtype of ['float64', 'float32'] as const) {
+    const cast = dtype === 'float32' ? Math.fround : (v: number) => v;
+    for (const K of [40, 100, 1000]) {
+      for (const spread of [40, 3000, 10000]) {
+        for (const [name, shape] of Object.entries(shapes)) {
+          const rows = Array.from({ length: 3 }, () => {
+            const u = shape(K);
+            const lo = Math.min(...u);
+            const hi = Math.max(...u);
+            const offset = (r() - 0.5) * 6;
+            const z = u.map((v) => cast(offset + ((v - lo) / (hi - lo)) * spread));
+            const e = Array.from({ length: K }, () => -Math.log(1 - r()));
+            const sum = e.reduce((a, b) => a + b, 0);
+            return { z, y: e.map((v) => cast(v / sum)) };
+          });
+          cases.push({ K, spread: `${spread} (${name})`, dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
 describe('PyTorch cc_nll against the float64 core', () => {
-  const cases = makeCases();
+  const seriesCases = makeCases();
+  const contourCases = makeContourCases();
+  const casesOf = (method: (typeof METHODS)[number]): Case[] => (method === 'contour' ? [...seriesCases, ...contourCases] : seriesCases);
   let answers: { loss: number[]; grad: number[][] }[] = [];
+
+  // Where each method's answers start in the one list of answers.
+  const start = METHODS.map((_, mi) => METHODS.slice(0, mi).reduce((n, m) => n + casesOf(m).length, 0));
 
   before(async () => {
     const { python } = await torchPython();
-    // Every case three times: the mean (the gradient) by its table method (GPU default), its loop
-    // method, and the shared-coefficient matrix product (CPU default; in logs beyond spread 700).
-    const input = METHODS.flatMap((mean) => cases.map((c) => JSON.stringify({ z: c.z, y: c.y, dtype: c.dtype, mean }))).join('\n') + '\n';
+    // The series' mean (the gradient) by its table method (GPU default), its loop method, and the
+    // shared-coefficient matrix product (CPU default; in logs beyond spread 700); then the default.
+    const input =
+      METHODS.flatMap((method) =>
+        casesOf(method).map((c) =>
+          JSON.stringify(method === 'contour' ? { z: c.z, y: c.y, dtype: c.dtype } : { z: c.z, y: c.y, dtype: c.dtype, mean: method, contour: false }),
+        ),
+      ).join('\n') + '\n';
     const out = await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input);
     answers = out.trim().split('\n').map((l) => JSON.parse(l) as { loss: number[]; grad: number[][] });
   });
@@ -78,15 +131,16 @@ describe('PyTorch cc_nll against the float64 core', () => {
     for (const dtype of ['float64', 'float32'] as const) {
       // float32: the output's own rounding (6e-8) is all that should show; float64: a few ulps.
       const tol = dtype === 'float32' ? 1e-5 : 1e-12;
-      it(`${dtype}, mean by ${method}: loss within ${tol} relative and gradient within ${tol} of its max-abs, K ∈ {${KS.join(', ')}}`, () => {
-        assert.equal(answers.length, METHODS.length * cases.length, 'one answer per request');
+      const what = method === 'contour' ? 'by default (the contour integral for K > 32, spreads to 10^4)' : `the series, mean by ${method}`;
+      it(`${dtype}, ${what}: loss within ${tol} relative and gradient within ${tol} of its max-abs`, () => {
+        assert.equal(answers.length, start[METHODS.length - 1] + casesOf('contour').length, 'one answer per request');
         let worstLoss = 0;
         let worstGrad = 0;
-        cases.forEach((c, i) => {
+        casesOf(method).forEach((c, i) => {
           if (c.dtype !== dtype) return;
           const n = c.z.length;
           const ref = ccNllBatch(Float64Array.from(c.z.flat()), Float64Array.from(c.y.flat()), { rows: n, cols: c.K });
-          const got = answers[mi * cases.length + i];
+          const got = answers[start[mi] + i];
           for (let rIdx = 0; rIdx < n; rIdx++) {
             const what = `K = ${c.K}, spread ${c.spread}, row ${rIdx}`;
             const want = ref.loss[rIdx];
@@ -111,6 +165,22 @@ describe('PyTorch cc_nll against the float64 core', () => {
       });
     }
   }
+
+  it('the contour cases are taken by the contour integral, by the line or the hyperbola, none left to the series', async () => {
+    const { python } = await torchPython();
+    const input = contourCases.filter((c) => c.dtype === 'float64').map((c) => JSON.stringify({ z: c.z, y: c.y, paths: true })).join('\n') + '\n';
+    const out = await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input);
+    const total = { line: 0, hyperbola: 0, neither: 0 };
+    for (const l of out.trim().split('\n')) {
+      const p = (JSON.parse(l) as { paths: typeof total }).paths;
+      total.line += p.line;
+      total.hyperbola += p.hyperbola;
+      total.neither += p.neither;
+    }
+    console.log(`  rows by contour: ${JSON.stringify(total)}`);
+    assert.equal(total.neither, 0, 'every row accepted by one of the two contours');
+    assert.ok(total.line > 0 && total.hyperbola > 0, 'both contours take rows');
+  });
 
   it('refuses spreads above 1e6 with a clear error', async () => {
     const { python } = await torchPython();
