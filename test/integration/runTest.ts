@@ -10,7 +10,7 @@
  *   window.codeAutomationExit / window.codeAutomationLog.
  *
  * Options: --screenshots copies the PNGs to media/screenshots/ (for the README); --no-ui skips
- * the UI phase, --no-suites the suites. Everything waits for a state, never by a fixed sleep.
+ * the UI phases, --no-suites the suites, --trust-only runs only the untrusted-folder phase. Everything waits for a state, never by a fixed sleep.
  * (The built-in color themes do not register in this code-server setup, so the screenshots are
  * in the web workbench's default light theme.)
  */
@@ -76,7 +76,8 @@ interface Server {
   dir: string;
 }
 
-async function startCodeServer(): Promise<Server> {
+/** code-server in a fresh user-data folder; with `trust`, workspace trust on (new folders open in Restricted Mode). */
+async function startCodeServer({ trust = false } = {}): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'loss-lens-cs-'));
   const userData = join(dir, 'user-data');
@@ -84,6 +85,7 @@ async function startCodeServer(): Promise<Server> {
   writeFileSync(
     join(userData, 'User', 'settings.json'),
     JSON.stringify({
+      ...(trust ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' } : {}),
       'git.openRepositoryInParentFolders': 'never',
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
@@ -103,7 +105,7 @@ async function startCodeServer(): Promise<Server> {
       '--auth', 'none',
       '--user-data-dir', userData,
       '--extensions-dir', join(dir, 'extensions'),
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override', '--ignore-last-opened',
     ],
     {
@@ -359,6 +361,58 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   return shots;
 }
 
+/**
+ * Phase 3: an untrusted folder (workspace trust on, Restricted Mode). The extension activates
+ * (it supports untrusted workspaces in part): the normalizer check and the lint work. Probe
+ * Training is not in the palette (its enablement is isWorkspaceTrusted), and the CodeLens that
+ * would start a probe refuses with the reason and a way to manage trust, starting nothing.
+ */
+async function runTrustUi(browser: Browser, server: Server): Promise<string[]> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url(server.port, uiWorkspace(server), [['extensionDevelopmentPath', remote(server.port, ROOT)]]));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });
+  const fileRow = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'vectors.py' }).first();
+  await fileRow.waitFor({ timeout: 60_000 });
+  await fileRow.click();
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  await waitFor('the editor to show the file', 30_000, async () => ((await editor.textContent())?.includes('teacher') ? true : undefined));
+  await goToLine(page, 5);
+  await palette(page, 'Loss Lens: Check CC Normalizer');
+  await page.locator('.notifications-toasts .notification-list-item', { hasText: 'Loss Lens: log C' }).waitFor({ timeout: 30_000 });
+  await palette(page, 'Notifications: Clear All Notifications');
+  // The palette offers the other Loss Lens commands, not Probe Training.
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>Loss Lens:');
+  const rows = page.locator('.quick-input-list .monaco-list-row .label-name');
+  await rows.filter({ hasText: 'Loss Lens: Check CC Normalizer' }).first().waitFor({ timeout: 10_000 });
+  const labels = await rows.allTextContents();
+  if (labels.some((l) => l.includes('Probe Training'))) throw new Error(`the palette offers Probe Training in Restricted Mode: ${labels.join(' | ')}`);
+  await page.keyboard.press('Escape');
+  // The lint's CodeLens is there (the lint is safe), but the probe it starts is refused.
+  await page.keyboard.press('Control+p');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type('train_soft_targets.py');
+  await pick(page, 'train_soft_targets.py');
+  await waitFor('the training script in the editor', 30_000, async () => ((await editor.textContent())?.includes('distill_step') ? true : undefined));
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Probe CE vs LS (α = 0.1) vs CC-LS' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  await lens.click();
+  const refusal = page.locator('.notifications-toasts .notification-list-item', { hasText: 'need a trusted workspace' });
+  await refusal.waitFor({ timeout: 30_000 });
+  await page.locator('.notification-fade-in-done', { hasText: 'need a trusted workspace' }).waitFor({ timeout: 10_000 });
+  const text = (await refusal.textContent()) ?? '';
+  if (!text.includes('Manage Workspace Trust')) throw new Error(`the refusal offers no way to manage trust: ${text}`);
+  if ((await page.locator('.statusbar-item', { hasText: /Loss Lens: (starting probe|run \d)/ }).count()) > 0) throw new Error('a probe started in an untrusted workspace');
+  mkdirSync(SHOTS, { recursive: true });
+  const shot = join(SHOTS, 'probe-untrusted.png');
+  await page.screenshot({ path: shot });
+  await page.close();
+  return [shot];
+}
+
 function copyShots(shots: string[]): void {
   for (const shot of shots) {
     log(`screenshot ${shot}`);
@@ -394,7 +448,7 @@ async function viaCodeServer(): Promise<number> {
       stop(server);
     }
     if (code !== 0) return code;
-    if (!args.has('--no-ui')) {
+    if (!args.has('--no-ui') && !args.has('--trust-only')) {
       server = await startCodeServer();
       try {
         const shots = await runUi(browser, server).catch(async (e: unknown) => {
@@ -412,6 +466,23 @@ async function viaCodeServer(): Promise<number> {
       }
     }
     if (!args.has('--no-ui')) {
+      server = await startCodeServer({ trust: true });
+      try {
+        const shots = await runTrustUi(browser, server).catch(async (e: unknown) => {
+          const pages = browser.contexts().flatMap((c) => c.pages());
+          mkdirSync(SHOTS, { recursive: true });
+          const shot = join(SHOTS, 'failure.png');
+          if (pages.length) await pages[pages.length - 1].screenshot({ path: shot });
+          log(`trust phase failed; the screen at that moment: ${shot}`);
+          throw e;
+        });
+        log('UI, untrusted folder (Restricted Mode): Check CC Normalizer works; Probe Training is not in the palette; the CodeLens probe refuses with the reason and Manage Workspace Trust, starting nothing: ok');
+        copyShots(shots);
+      } finally {
+        stop(server);
+      }
+    }
+    if (!args.has('--no-ui') && !args.has('--trust-only')) {
       const shots = await panelUnderThemes(browser, ROOT, themesDirOf(CODE_SERVER), await sampleView(), SHOTS);
       log('the panel page under Dark Modern, Light Modern and High Contrast: re-rendered on each theme change: ok');
       copyShots(shots);
