@@ -318,6 +318,45 @@ function maxPoolGrad(tf: Core, inputs: NamedTensorInfoMap, backend: DataBackend,
   dx.fill(0);
   // Per window: the offsets of its in-bounds positions in row-major order; per channel, a
   // scalar running maximum (a strict '>' keeps the first of equal values, as the cpu kernel).
+  if (info.filterHeight === 2 && info.filterWidth === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0) {
+    // The common 2×2, stride 2, unpadded pool: four fixed offsets per window, no inner loop.
+    const row = W * C;
+    let gi = 0;
+    for (let b = 0; b < B; b++) {
+      for (let yr = 0; yr < oh; yr++) {
+        let p00 = (b * H + 2 * yr) * row;
+        for (let yc = 0; yc < ow; yc++, p00 += 2 * C) {
+          const p01 = p00 + C;
+          const p10 = p00 + row;
+          const p11 = p10 + C;
+          for (let c = 0; c < C; c++, gi++) {
+            // As the general loop below: strict '>' from -Infinity, unrolled over the window.
+            let best = -Infinity;
+            let at = -1;
+            let v = x[p00 + c];
+            if (v > best) {
+              best = v;
+              at = p00 + c;
+            }
+            v = x[p01 + c];
+            if (v > best) {
+              best = v;
+              at = p01 + c;
+            }
+            v = x[p10 + c];
+            if (v > best) {
+              best = v;
+              at = p10 + c;
+            }
+            v = x[p11 + c];
+            if (v > best) at = p11 + c;
+            if (at >= 0) dx[at] = g[gi]; // the windows do not overlap
+          }
+        }
+      }
+    }
+    return out;
+  }
   const offsets = new Int32Array(info.filterHeight * info.filterWidth);
   for (let b = 0; b < B; b++) {
     for (let yr = 0; yr < oh; yr++) {
