@@ -433,13 +433,41 @@ async function sampleView(): Promise<InspectView> {
   return { file, name: 'teacher_soft_labels.csv', description: src.info.description, hasLines: true, result: stats.result() };
 }
 
+/**
+ * One UI phase on its own code-server: runs it, screenshots the screen if it fails (then
+ * rethrows), logs what it checked and copies its screenshots.
+ */
+async function uiPhase(
+  browser: Browser,
+  opts: { trust?: boolean },
+  run: (browser: Browser, server: Server) => Promise<string[]>,
+  name: string,
+  checked: string,
+): Promise<void> {
+  const server = await startCodeServer(opts);
+  try {
+    const shots = await run(browser, server).catch(async (e: unknown) => {
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      mkdirSync(SHOTS, { recursive: true });
+      const shot = join(SHOTS, 'failure.png');
+      if (pages.length) await pages[pages.length - 1].screenshot({ path: shot });
+      log(`${name} phase failed; the screen at that moment: ${shot}`);
+      throw e;
+    });
+    log(checked);
+    copyShots(shots);
+  } finally {
+    stop(server);
+  }
+}
+
 async function viaCodeServer(): Promise<number> {
   const install = spawnSync('bash', [join(ROOT, 'scripts', 'install-code-server.sh')], { stdio: 'inherit' });
   if (install.status !== 0) throw new Error('scripts/install-code-server.sh failed');
   if (!existsSync(TESTS)) throw new Error(`${TESTS} is missing: run npm run build first`);
   const browser = await launchBrowser();
   try {
-    let server = await startCodeServer();
+    const server = await startCodeServer();
     log(`code-server 4.100.3 (VS Code 1.100.3) on 127.0.0.1:${server.port}`);
     let code = 0;
     try {
@@ -449,38 +477,22 @@ async function viaCodeServer(): Promise<number> {
     }
     if (code !== 0) return code;
     if (!args.has('--no-ui') && !args.has('--trust-only')) {
-      server = await startCodeServer();
-      try {
-        const shots = await runUi(browser, server).catch(async (e: unknown) => {
-          const pages = browser.contexts().flatMap((c) => c.pages());
-          mkdirSync(SHOTS, { recursive: true });
-          const shot = join(SHOTS, 'failure.png');
-          if (pages.length) await pages[pages.length - 1].screenshot({ path: shot });
-          log(`UI phase failed; the screen at that moment: ${shot}`);
-          throw e;
-        });
-        log('UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content; Probe Training from the palette → live curves → results; the CodeLens of a flagged loss → its probe → the figures lens; the hover: ok');
-        copyShots(shots);
-      } finally {
-        stop(server);
-      }
+      await uiPhase(
+        browser,
+        {},
+        runUi,
+        'UI',
+        'UI: Check CC Normalizer → notification, error position, log; Inspect Label Distribution → panel → a flagged row opens its line; Reload Window revives the panel with its content; Probe Training from the palette → live curves → results; the CodeLens of a flagged loss → its probe → the figures lens; the hover: ok',
+      );
     }
     if (!args.has('--no-ui')) {
-      server = await startCodeServer({ trust: true });
-      try {
-        const shots = await runTrustUi(browser, server).catch(async (e: unknown) => {
-          const pages = browser.contexts().flatMap((c) => c.pages());
-          mkdirSync(SHOTS, { recursive: true });
-          const shot = join(SHOTS, 'failure.png');
-          if (pages.length) await pages[pages.length - 1].screenshot({ path: shot });
-          log(`trust phase failed; the screen at that moment: ${shot}`);
-          throw e;
-        });
-        log('UI, untrusted folder (Restricted Mode): Check CC Normalizer works; Probe Training is not in the palette; the CodeLens probe refuses with the reason and Manage Workspace Trust, starting nothing: ok');
-        copyShots(shots);
-      } finally {
-        stop(server);
-      }
+      await uiPhase(
+        browser,
+        { trust: true },
+        runTrustUi,
+        'trust',
+        'UI, untrusted folder (Restricted Mode): Check CC Normalizer works; Probe Training is not in the palette; the CodeLens probe refuses with the reason and Manage Workspace Trust, starting nothing: ok',
+      );
     }
     if (!args.has('--no-ui') && !args.has('--trust-only')) {
       const shots = await panelUnderThemes(browser, ROOT, themesDirOf(CODE_SERVER), await sampleView(), SHOTS);
