@@ -934,13 +934,16 @@ def cc_nll(logits, target):
     y = target.to(device=z.device, dtype=torch.float64)
     finite = torch.isfinite(z).all(dim=-1, keepdim=True)
     z = torch.where(finite, z, torch.zeros_like(z))
-    if K >= _CONTOUR_MIN_K and B > 0 and CONTOUR:
+    if B > 0 and CONTOUR:
         zd = z.detach()
         lo = zd.min(dim=-1).values
         x = zd - lo.unsqueeze(-1)
         rho_max = float(x.max())  # a host sync
         _check_spread(rho_max)
-        if rho_max >= _CONTOUR_MIN_SPREAD:
+        # Many classes from spread 32; few classes (this path: a GPU, or targets that need a
+        # gradient) only past the short series, where rows with close logits would otherwise
+        # take the long series (as on the CPU's small-K path, _series_rows).
+        if rho_max >= (_CONTOUR_MIN_SPREAD if K >= _CONTOUR_MIN_K else _SMALL_SERIES_SPREAD):
             log_exp, mu, ok = _contour_rows(x)
             ok &= finite.squeeze(-1)
             if bool(ok.any()):

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_DATA, defaultProbeConfig } from '../../src/probe/config';
+import { defaultProbeConfig } from '../../src/probe/config';
 import { startProbe } from '../../src/probe/host';
 import type { ProbeConfig, ProbeEvent } from '../../src/shared/probeProtocol';
 
@@ -15,7 +15,7 @@ const WORKER = join(__dirname, '..', '..', 'dist', 'probeWorker.js');
 function smallProbe(): ProbeConfig {
   return {
     ...defaultProbeConfig(),
-    data: { ...DEFAULT_DATA.synthetic, train: 2000, test: 200 },
+    data: { kind: 'synthetic', classes: 10, features: 32, train: 2000, test: 200 },
     losses: ['ce'],
     steps: 5,
     evalEvery: 5,
