@@ -118,6 +118,7 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
   let G = 1; // t_m = G · (stored h_m)
   let m = 0;
   let n = 1;
+  const maxTerms = Math.ceil(rho + 64 * Math.sqrt(rho)) + 4096;
 
   // The table's columns in runs (segments) of one binary exponent each: true h[j] = stored
   // h[j] · 2^(512·segExp[s]) for segStart[s] ≤ j < segStart[s+1]. The pass is the plain
@@ -234,6 +235,8 @@ export function logSeriesSum(ws: CcWorkspace, K: number, rho: number): number {
     if (m + 1 > rho) {
       const q = rho / (m + 1);
       if (t4 * q <= STOP * total * (1 - q)) break;
+      // The tail bound stops it by ρ + 8√ρ + a few dozen terms; a NaN would never stop it.
+      if (!(m <= maxTerms)) throw new Error(`the CC series did not converge (ρ = ${rho}, ${m} terms, term ${t4}, sum ${total})`);
     }
     if (total > TWO_P600) {
       one *= TWO_M600;
