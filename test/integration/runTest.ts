@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { LabelStats, openLabels } from '../../src/core/labels';
 import type { InspectView } from '../../src/shared/panelProtocol';
 import { probeViewInBrowser } from './probeView';
@@ -190,6 +190,19 @@ async function runSuites(browser: Browser, server: Server): Promise<number> {
   return code;
 }
 
+/** Opens examples/train_soft_targets.py (Quick Open) and waits for the CodeLens above its smoothed loss. */
+async function smoothingLens(page: Page): Promise<Locator> {
+  await page.keyboard.press('Control+p');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type('train_soft_targets.py');
+  await pick(page, 'train_soft_targets.py');
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  await waitFor('the training script in the editor', 30_000, async () => ((await editor.textContent())?.includes('distill_step') ? true : undefined));
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Probe CE vs LS (α = 0.1) vs CC-LS' }).first();
+  await lens.waitFor({ timeout: 30_000 });
+  return lens;
+}
+
 /** Runs a command from the palette by its title, clicking the row that shows that title. */
 async function palette(page: Page, command: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -319,13 +332,7 @@ async function runUi(browser: Browser, server: Server): Promise<string[]> {
   shots.push(fifth);
   // The lint: a training script with soft targets is underlined; the CodeLens above the smoothed
   // loss trains the probe of that α, then shows its figures; the hover explains the finding.
-  await page.keyboard.press('Control+p');
-  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-  await page.keyboard.type('train_soft_targets.py');
-  await pick(page, 'train_soft_targets.py');
-  await waitFor('the training script in the editor', 30_000, async () => ((await editor.textContent())?.includes('distill_step') ? true : undefined));
-  const lens = page.locator('.codelens-decoration a', { hasText: 'Probe CE vs LS (α = 0.1) vs CC-LS' }).first();
-  await lens.waitFor({ timeout: 30_000 });
+  const lens = await smoothingLens(page);
   await page.locator('.codelens-decoration a', { hasText: 'Probe soft-target CE vs CC' }).first().waitFor({ timeout: 30_000 });
   await lens.click();
   await page.locator('.statusbar-item', { hasText: 'Loss Lens: run' }).first().waitFor({ timeout: 30_000 });
@@ -392,13 +399,7 @@ async function runTrustUi(browser: Browser, server: Server): Promise<string[]> {
   if (labels.some((l) => l.includes('Probe Training'))) throw new Error(`the palette offers Probe Training in Restricted Mode: ${labels.join(' | ')}`);
   await page.keyboard.press('Escape');
   // The lint's CodeLens is there (the lint is safe), but the probe it starts is refused.
-  await page.keyboard.press('Control+p');
-  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-  await page.keyboard.type('train_soft_targets.py');
-  await pick(page, 'train_soft_targets.py');
-  await waitFor('the training script in the editor', 30_000, async () => ((await editor.textContent())?.includes('distill_step') ? true : undefined));
-  const lens = page.locator('.codelens-decoration a', { hasText: 'Probe CE vs LS (α = 0.1) vs CC-LS' }).first();
-  await lens.waitFor({ timeout: 30_000 });
+  const lens = await smoothingLens(page);
   await lens.click();
   const refusal = page.locator('.notifications-toasts .notification-list-item', { hasText: 'need a trusted workspace' });
   await refusal.waitFor({ timeout: 30_000 });
