@@ -42,13 +42,10 @@ def _cc_one(req, torch, cc):
     loss.sum().backward()
     out = {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
     if req.get("paths"):
-        # How many rows each contour accepts (the line first, the hyperbola for the rest).
+        # How many rows each contour accepts (as cc_nll runs them: the line, then the hyperbola).
         zd = z.detach().double()
-        x = zd - zd.min(dim=-1, keepdim=True).values
-        ok = cc._contour(x, "line")[2]
-        rest = x[~ok]
-        ok2 = cc._contour(rest, "hyperbola")[2] if rest.shape[0] else ok[:0]
-        out["paths"] = {"line": int(ok.sum()), "hyperbola": int(ok2.sum()), "neither": int((~ok2).sum())}
+        out["paths"] = {}
+        cc._contour_rows(zd - zd.min(dim=-1, keepdim=True).values, out["paths"])
     return out
 
 

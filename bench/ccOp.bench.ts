@@ -1,0 +1,41 @@
+/**
+ * The PyTorch CC op per call (bench/cc_op.py): the series against the default path (the contour
+ * integral for K > 32 from spread 32, and for few-class rows the partial fractions cannot prove
+ * past spread 600), loss and gradient of a batch of 64 on one CPU thread, side by side on the
+ * same float64 logits. Both must agree to 1e-10 (the tests check each against the core at 1e-12).
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { findPython } from '../src/probe/torch/python';
+
+const ROOT = join(__dirname, '..');
+
+async function main(): Promise<void> {
+  const found = await findPython(process.env.PYTHON);
+  if ('error' in found) {
+    process.stdout.write(`\nPyTorch CC op benchmark skipped: ${found.error}\n`);
+    return;
+  }
+  const r = spawnSync(found.python, [join(ROOT, 'bench', 'cc_op.py'), ...process.argv.slice(2)], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: join(ROOT, 'python') },
+    maxBuffer: 16 << 20,
+  });
+  if (r.status !== 0) throw new Error(`bench/cc_op.py failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const rows = JSON.parse(r.stdout) as { K: number; spread: number; series_ms: number; default_ms: number; difference: number }[];
+  process.stdout.write(`\nPyTorch CC op per call (loss + gradient, batch 64, 1 thread, ${found.python}; median ms)\n`);
+  process.stdout.write(`  ${'K'.padStart(5)} ${'spread'.padStart(8)} ${'series'.padStart(9)} ${'default'.padStart(9)} ${'speed-up'.padStart(9)}  max difference\n`);
+  let worst = 0;
+  for (const x of rows) {
+    worst = Math.max(worst, x.difference);
+    process.stdout.write(
+      `  ${String(x.K).padStart(5)} ${x.spread.toFixed(1).padStart(8)} ${x.series_ms.toFixed(1).padStart(9)} ${x.default_ms.toFixed(1).padStart(9)} ${`${(x.series_ms / x.default_ms).toFixed(1)}×`.padStart(9)}  ${x.difference.toExponential(1)}\n`,
+    );
+  }
+  if (worst > 1e-10) throw new Error(`the two paths differ by ${worst} (limit 1e-10)`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
