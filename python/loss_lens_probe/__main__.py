@@ -2,8 +2,11 @@
 
     --bench      the probe on CUDA and the CPU side by side, steps/s (see bench.py)
     --env        print {"torch", "cuda", "device"} as JSON (interpreter discovery)
+    --cc-kernel  build (or find) the native few-class kernel; print what the CC loss's few-class
+                 CPU path runs on as JSON {"native": bool, "status": str}
     --cc-check   read {"z", "y", "dtype"} from stdin, print {"loss", "grad"} (tests of cc_nll;
-                 optional "mean": "table" | "loop", "device");
+                 optional "mean": "table" | "loop", "device", "contour": false, "native": false,
+                 "paths": true, "kernel": true);
                  several requests, one JSON object a line, give one answer a line
 """
 import json
@@ -34,6 +37,8 @@ def _cc_one(req, torch, cc):
     cc.MEAN_METHOD = req.get("mean", "auto")
     # "contour": false keeps many-class rows on the series (to test it there too).
     cc.CONTOUR = bool(req.get("contour", True))
+    # "native": false keeps the few-class CPU path on its PyTorch operations (to test both).
+    cc.NATIVE = bool(req.get("native", True))
     dtype = {"float32": torch.float32, "float64": torch.float64}[req.get("dtype", "float64")]
     device = torch.device(req.get("device", "cpu"))
     z = torch.tensor(req["z"], dtype=torch.float64).to(device=device, dtype=dtype).requires_grad_(True)
@@ -41,6 +46,10 @@ def _cc_one(req, torch, cc):
     loss = cc.cc_nll(z, y)
     loss.sum().backward()
     out = {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
+    if req.get("kernel"):
+        # How many rows the native kernel (cc_nll's default on the CPU for K <= 32) leaves to the
+        # PyTorch path; null without the kernel.
+        out["kernelLeft"] = cc.native_rows_left(z.detach())
     if req.get("paths"):
         # How many rows each contour accepts (as cc_nll runs them: the line, then the hyperbola).
         zd = z.detach().double()
@@ -52,6 +61,11 @@ def _cc_one(req, torch, cc):
 def main(argv):
     if "--env" in argv:
         return _env()
+    if "--cc-kernel" in argv:
+        from . import native
+
+        print(json.dumps({"native": native.kernel() is not None, "status": native.status()}))
+        return 0
     if "--cc-check" in argv:
         return _cc_check()
     if "--bench" in argv:

@@ -23,6 +23,8 @@ import threading
 
 import torch
 
+from . import native
+
 MAX_SPREAD = 1e6
 # Above this spread the series terms can pass e^600; the table is then rescaled per row.
 _RESCALE_SPREAD = 600.0
@@ -713,9 +715,72 @@ class _SmallK(torch.autograd.Function):
         return (grad_out.unsqueeze(-1) * g).to(grad_out.dtype), None, None, None, None, None, None
 
 
+# The small-K path in C (cc_small.c, built by native.py) where a compiler is available: the
+# same methods and acceptance tests, row by row, in one call instead of dozens of operations.
+NATIVE = True
+
+
+class _Given(torch.autograd.Function):
+    """A per-row loss computed outside autograd, with its gradient g (B x K) given."""
+
+    @staticmethod
+    def forward(ctx, logits, loss, g):
+        ctx.save_for_backward(g)
+        return loss.to(logits.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        (g,) = ctx.saved_tensors
+        return (grad_out.unsqueeze(-1) * g).to(grad_out.dtype), None, None
+
+
+def _cc_nll_native(fn, logits, target):
+    """cc_nll by the native kernel; rows it leaves (spreads past 600 that the partial fractions
+    cannot prove) take _small_forward. None where a logit is not finite."""
+    z = logits.detach().to(torch.float64).contiguous()
+    y = target.detach().to(dtype=torch.float64).contiguous()
+    B, K = z.shape
+    need_grad = logits.requires_grad and torch.is_grad_enabled()
+    loss = torch.empty(B, dtype=torch.float64)
+    g = torch.empty(B, K, dtype=torch.float64) if need_grad else None
+    status = torch.empty(B, dtype=torch.uint8)
+    left = fn(B, K, z.data_ptr(), y.data_ptr(), loss.data_ptr(), g.data_ptr() if need_grad else None, status.data_ptr())
+    if left < 0:
+        return None
+    if left:
+        rows = (status == 0).nonzero().squeeze(-1)
+        zr = z[rows]
+        lo, hi = torch.aminmax(zr, dim=-1)
+        spread = hi - lo
+        rho_max = float(spread.max())
+        _check_spread(rho_max)
+        loss_r, g_r = _small_forward(zr, y[rows], lo, hi, spread, rho_max, need_grad)
+        loss[rows] = loss_r
+        if need_grad:
+            g[rows] = g_r
+    return _Given.apply(logits, loss, g) if need_grad else loss.to(logits.dtype)
+
+
+def native_rows_left(z):
+    """How many rows of z (B x K, K <= 32, finite) the native kernel leaves to the PyTorch path
+    (None without the kernel); for tests."""
+    fn = native.kernel()
+    if fn is None:
+        return None
+    z = z.detach().to(device="cpu", dtype=torch.float64).contiguous()
+    B, K = z.shape
+    loss = torch.empty(B, dtype=torch.float64)
+    status = torch.empty(B, dtype=torch.uint8)
+    return fn(B, K, z.data_ptr(), torch.zeros_like(z).data_ptr(), loss.data_ptr(), None, status.data_ptr())
+
+
 def _cc_nll_small(logits, target):
     """cc_nll for K <= _PF_MAX_K on the CPU, or None where the batch has a non-finite logit (the
     general path then gives those rows NaN)."""
+    fn = native.kernel() if NATIVE else None
+    if fn is not None:
+        return _cc_nll_native(fn, logits, target)
     z = logits.detach().to(torch.float64)
     lo, hi = torch.aminmax(z, dim=-1)
     spread = hi - lo

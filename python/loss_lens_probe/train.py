@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import native
 from .cc import cc_nll
 from .models import build_preset, load_torchscript, param_groups
 
@@ -208,7 +209,11 @@ def main():
             raise RuntimeError("no job on stdin (expected one TorchJob JSON line)")
         job = json.loads(line)
         device = pick_device(job.get("device", "auto"))
-        ch.send({"type": "hello", "torch": torch.__version__, "device": describe_device(device), "python": platform.python_version()})
+        hello = {"type": "hello", "torch": torch.__version__, "device": describe_device(device), "python": platform.python_version()}
+        if device.type == "cpu" and any(LOSS_TABLE.get(r["loss"], ("",))[0] == "cc" for r in job["runs"]):
+            # Builds (once, cached) or loads the few-class kernel now, not inside a timed run.
+            hello["ccOp"] = f"few classes: {native.status()}"
+        ch.send(hello)
         spec = job["model"]
         nchw = spec["kind"] == "file" or spec.get("preset") == "cnn"
         data = load_data(job, device, nchw)

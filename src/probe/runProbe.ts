@@ -252,7 +252,7 @@ async function runOnTorch(config: ProbeConfig, ds: ProbeDataset, plan: BackendPl
         switch (m.type) {
           case 'hello':
             device = m.device;
-            hooks.emit({ type: 'probe/log', message: `PyTorch ${m.torch} on ${m.device} (Python ${m.python})` });
+            hooks.emit({ type: 'probe/log', message: `PyTorch ${m.torch} on ${m.device} (Python ${m.python})${m.ccOp ? `; CC loss, ${m.ccOp}` : ''}` });
             break;
           case 'run/started': {
             const r = runs.find((x) => x.runId === m.runId)!;

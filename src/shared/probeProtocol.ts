@@ -213,7 +213,8 @@ export interface TorchJob {
   workDir: string;
 }
 export type TorchMessage =
-  | { type: 'hello'; torch: string; device: string; python: string }
+  /** ccOp: on the CPU with a CC loss, how its few-class path (K ≤ 32) runs: the native kernel, or why not. */
+  | { type: 'hello'; torch: string; device: string; python: string; ccOp?: string }
   | { type: 'run/started'; runId: string; model: string; parameters: number }
   | { type: 'run/steps'; runId: string; steps: number[]; losses: number[] }
   /** Logits (evalRows × K float32 .npy) of the held-out rows after `step` steps. */

@@ -3,6 +3,10 @@
  * value and gradient at every spread a network produces, from exactly uniform rows to large.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ccNllBatch } from '../../src/core';
 import { rng } from '../reference/vectors';
@@ -13,9 +17,11 @@ const KS = [2, 3, 10, 100, 1000];
 const SPREADS = [0, 1e-6, 1e-3, 1, 10, 200, 680, 700, 1000, 1300, 1600];
 const ROWS = 4;
 // The series with each evaluation of its mean (the contour integral off, so that rows of many
-// classes take the series too), then the default: the contour integral for K > 32 at spreads
-// from 32, on these cases and on larger spreads (CONTOUR_CASES).
-const METHODS = ['table', 'loop', 'gemm', 'contour'] as const;
+// classes take the series too; gemm runs the few-class CPU path on its PyTorch operations),
+// then the default: the native few-class kernel where it builds, the contour integral for
+// K > 32 at spreads from 32, on these cases and on larger spreads (CONTOUR_CASES); then the
+// default with the few-class path on its PyTorch operations ('ops', the cases with K ≤ 32).
+const METHODS = ['table', 'loop', 'gemm', 'contour', 'ops'] as const;
 
 interface Case {
   K: number;
@@ -61,6 +67,20 @@ function makeCases(): Case[] {
         });
         cases.push({ K, spread, dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
       }
+      // One batch of every kind of row the few-class path meets: series, partial fractions, a
+      // close pair at spread 300 (the series), and past spread 600 a close pair (which the
+      // native kernel leaves to the PyTorch path) or none.
+      const rows = [20, 300, 300, 3000, 3000, 0, 1e-6, 40].map((spread, i) => {
+        const x = row(K, spread);
+        if (i === 2) x.z[1] = cast(x.z[0] + 1e-3 * r());
+        if (i === 3) {
+          // On top: the partial fractions cannot prove it (a pair lower down they can).
+          const top = Math.max(...x.z);
+          [x.z[0], x.z[1]] = [top, cast(top - 1e-3 * r())];
+        }
+        return x;
+      });
+      cases.push({ K, spread: 'every kind', dtype, z: rows.map((x) => x.z), y: rows.map((x) => x.y) });
     }
   }
   return cases;
@@ -114,8 +134,21 @@ describe('PyTorch cc_nll against the float64 core', () => {
   // The contour run also sends the few-class contour cases down the general path (mean by
   // table, as on a GPU), which takes the contour before the partial fractions there.
   const generalPath = contourCases.filter((c) => c.K <= 32).map((c) => ({ ...c, mean: 'table' as const }));
-  const casesOf = (method: (typeof METHODS)[number]): Case[] => (method === 'contour' ? [...seriesCases, ...contourCases, ...generalPath] : seriesCases);
+  const casesOf = (method: (typeof METHODS)[number]): Case[] =>
+    method === 'contour' ? [...seriesCases, ...contourCases, ...generalPath] : method === 'ops' ? [...seriesCases, ...contourCases].filter((c) => c.K <= 32) : seriesCases;
+  const request = (method: (typeof METHODS)[number], c: Case): object => {
+    if (method === 'contour') return { z: c.z, y: c.y, dtype: c.dtype, mean: c.mean };
+    if (method === 'ops') return { z: c.z, y: c.y, dtype: c.dtype, native: false };
+    return { z: c.z, y: c.y, dtype: c.dtype, mean: method, contour: false, native: false };
+  };
   let answers: { loss: number[]; grad: number[][] }[] = [];
+  // The core's values, once per batch of logits (several runs send the same batches).
+  const refs = new WeakMap<number[][], ReturnType<typeof ccNllBatch>>();
+  const reference = (c: Case): ReturnType<typeof ccNllBatch> => {
+    let ref = refs.get(c.z);
+    if (!ref) refs.set(c.z, (ref = ccNllBatch(Float64Array.from(c.z.flat()), Float64Array.from(c.y.flat()), { rows: c.z.length, cols: c.K })));
+    return ref;
+  };
 
   // Where each method's answers start in the one list of answers.
   const start = METHODS.map((_, mi) => METHODS.slice(0, mi).reduce((n, m) => n + casesOf(m).length, 0));
@@ -124,12 +157,7 @@ describe('PyTorch cc_nll against the float64 core', () => {
     const { python } = await torchPython();
     // The series' mean (the gradient) by its table method (GPU default), its loop method, and the
     // shared-coefficient matrix product (CPU default; in logs beyond spread 700); then the default.
-    const input =
-      METHODS.flatMap((method) =>
-        casesOf(method).map((c) =>
-          JSON.stringify(method === 'contour' ? { z: c.z, y: c.y, dtype: c.dtype, mean: c.mean } : { z: c.z, y: c.y, dtype: c.dtype, mean: method, contour: false }),
-        ),
-      ).join('\n') + '\n';
+    const input = METHODS.flatMap((method) => casesOf(method).map((c) => JSON.stringify(request(method, c)))).join('\n') + '\n';
     const out = await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input);
     answers = out.trim().split('\n').map((l) => JSON.parse(l) as { loss: number[]; grad: number[][] });
   });
@@ -138,15 +166,20 @@ describe('PyTorch cc_nll against the float64 core', () => {
     for (const dtype of ['float64', 'float32'] as const) {
       // float32: the output's own rounding (6e-8) is all that should show; float64: a few ulps.
       const tol = dtype === 'float32' ? 1e-5 : 1e-12;
-      const what = method === 'contour' ? 'by default (the contour integral for K > 32 and for rows past the short series, spreads to 10^4)' : `the series, mean by ${method}`;
+      const what =
+        method === 'contour'
+          ? 'by default (the native few-class kernel, the contour integral for K > 32 and for rows past the short series, spreads to 10^4)'
+          : method === 'ops'
+            ? 'K ≤ 32 by default on PyTorch operations (no native kernel)'
+            : `the series, mean by ${method}`;
       it(`${dtype}, ${what}: loss within ${tol} relative and gradient within ${tol} of its max-abs`, () => {
-        assert.equal(answers.length, start[METHODS.length - 1] + casesOf('contour').length, 'one answer per request');
+        assert.equal(answers.length, start[METHODS.length - 1] + casesOf(METHODS[METHODS.length - 1]).length, 'one answer per request');
         let worstLoss = 0;
         let worstGrad = 0;
         casesOf(method).forEach((c, i) => {
           if (c.dtype !== dtype) return;
           const n = c.z.length;
-          const ref = ccNllBatch(Float64Array.from(c.z.flat()), Float64Array.from(c.y.flat()), { rows: n, cols: c.K });
+          const ref = reference(c);
           const got = answers[start[mi] + i];
           for (let rIdx = 0; rIdx < n; rIdx++) {
             const what = `K = ${c.K}, spread ${c.spread}, row ${rIdx}`;
@@ -187,6 +220,75 @@ describe('PyTorch cc_nll against the float64 core', () => {
     console.log(`  rows by contour: ${JSON.stringify(total)}`);
     assert.equal(total.neither, 0, 'every row accepted by one of the two contours');
     assert.ok(total.line > 0 && total.hyperbola > 0, 'both contours take rows');
+  });
+
+  it('builds the native few-class kernel where there is a C compiler (into a fresh cache), and reports why not where there is none', async () => {
+    const { python } = await torchPython();
+    const cache = mkdtempSync(join(tmpdir(), 'loss-lens-cache-'));
+    try {
+      const kernel = (env: NodeJS.ProcessEnv): Promise<{ native: boolean; status: string }> =>
+        runPython(python, ['-m', 'loss_lens_probe', '--cc-kernel'], '', 120_000, env).then((o) => JSON.parse(o) as { native: boolean; status: string });
+      const compiler = ['cc', 'gcc', 'clang'].some((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+      const built = await kernel({ LOSS_LENS_CACHE: cache });
+      console.log(`  ${built.status}`);
+      if (compiler) {
+        assert.equal(built.native, true, built.status);
+        assert.ok(readdirSync(cache).some((f) => /^cc_small-[0-9a-f]{16}\.so$/.test(f)), 'the library is in the cache');
+      } else {
+        assert.match(built.status, /no C compiler/);
+      }
+      const off = await kernel({ LOSS_LENS_CACHE: cache, LOSS_LENS_NATIVE: '0' });
+      assert.deepEqual(off, { native: false, status: 'PyTorch operations (LOSS_LENS_NATIVE=0)' });
+      const broken = await kernel({ LOSS_LENS_CACHE: cache, CC: join(cache, 'no-such-compiler') });
+      assert.equal(broken.native, false);
+      assert.match(broken.status, /native kernel unavailable: .*no-such-compiler/);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('the native kernel leaves rows past spread 600 that the partial fractions cannot prove to the PyTorch path (checked above in the same batches)', async (t) => {
+    const { python } = await torchPython();
+    const every = seriesCases.filter((c) => c.spread === 'every kind');
+    const input = every.map((c) => JSON.stringify({ z: c.z, y: c.y, dtype: c.dtype, kernel: true })).join('\n') + '\n';
+    const left = (await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { kernelLeft: number | null }).kernelLeft);
+    if (left.some((n) => n === null)) {
+      t.skip('no native kernel here (no C compiler)');
+      return;
+    }
+    // Each batch has two rows past spread 600: one with a close pair on top, which the partial
+    // fractions cannot prove, and one they may (at K = 10 they do; at K = 32 not).
+    console.log(`  rows left per batch: ${left.join(', ')}`);
+    assert.ok(left.every((n) => n !== null && n >= 1 && n <= 2), `rows left: ${left.join(', ')}`);
+  });
+
+  it('gives NaN in a row with a non-finite logit and exact values in the others, native or not', async () => {
+    const { python } = await torchPython();
+    const z = [
+      [0.5, 2, -1, 3],
+      [0, 1e999, 1, 2],
+      [1, 1, 1, 1],
+    ];
+    const y = [
+      [0.1, 0.2, 0.3, 0.4],
+      [0.25, 0.25, 0.25, 0.25],
+      [0.7, 0.1, 0.1, 0.1],
+    ];
+    // JSON has no infinity (JSON.stringify writes null); Python reads 1e999 as one, and writes NaN.
+    const input = [true, false].map((native) => JSON.stringify({ z, y, native }).replaceAll('null', '1e999')).join('\n') + '\n';
+    const lines = (await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input)).trim().split('\n');
+    const zf = z.filter((_, i) => i !== 1);
+    const ref = ccNllBatch(Float64Array.from(zf.flat()), Float64Array.from(y.filter((_, i) => i !== 1).flat()), { rows: 2, cols: 4 });
+    for (const [i, line] of lines.entries()) {
+      const got = JSON.parse(line.replaceAll('NaN', 'null')) as { loss: (number | null)[] };
+      assert.equal(got.loss[1], null, `native ${i === 0}: the row with an infinite logit is NaN`);
+      for (const [j, row] of [0, 2].entries()) {
+        assert.ok(Math.abs(got.loss[row]! - ref.loss[j]) <= 1e-12 * Math.max(1, Math.abs(ref.loss[j])), `native ${i === 0}, row ${row}: ${got.loss[row]} vs ${ref.loss[j]}`);
+      }
+    }
   });
 
   it('refuses spreads above 1e6 with a clear error', async () => {
