@@ -190,6 +190,72 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     await compare([a, b], (at, bt) => [rt.tf.einsum('ij,jk->ik', at, bt)], 'einsum');
   });
 
+  it('Identity (the engine’s clone of every tensor a gradient saves) shares the data: both live and equal until both are disposed', () => {
+    const tf = rt.tf;
+    const x = tf.tensor(rand(6, 13), [2, 3]);
+    const y = tf.engine().runKernel('Identity', { x }) as Tensor;
+    assert.equal(y.dataId, x.dataId, 'the same data, not a copy');
+    assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
+    const want = Array.from(x.dataSync());
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), want, 'the clone survives the original');
+    const z = tf.add(y, 1);
+    y.dispose();
+    assert.deepEqual(Array.from(z.dataSync()), want.map((v) => Math.fround(v + 1)));
+    z.dispose();
+    const s = tf.tensor(['a', 'b']);
+    const sc = tf.engine().runKernel('Identity', { x: s }) as Tensor;
+    assert.deepEqual(sc.arraySync(), ['a', 'b'], 'strings take wasm’s own copy');
+    tf.dispose([s, sc]);
+  });
+
+  it('the presets without BatchNorm fuse the first ReLU into the first layer: the same function, and no gradient for the data', async () => {
+    const tf = rt.tf;
+    const { model } = buildPreset(rt, 'cnn', { hidden: 16, batchNorm: false, dropout: 0, weightDecay: 0 }, [12, 12, 1], 10, 3);
+    assert.equal(model.layers.find((l) => l.getClassName() === 'Conv2D')?.getConfig().activation, 'relu');
+    // The same network with the ReLU as a layer of its own (the former layout), same weights.
+    const plain = tf.sequential({
+      layers: [
+        tf.layers.inputLayer({ inputShape: [12, 12, 1] }),
+        tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same' }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' }),
+        tf.layers.reLU(),
+        tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 16 }),
+        tf.layers.reLU(),
+        tf.layers.dense({ units: 10 }),
+      ],
+    });
+    plain.setWeights(model.getWeights());
+    const x = tf.tensor(rand(4 * 12 * 12, 17), [4, 12, 12, 1]);
+    const y = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), 10);
+    const gradsOf = (m: typeof model) => {
+      const vars = m.trainableWeights.map((w) => w.read() as never);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as Tensor) as never, vars);
+      const out = [value.dataSync()[0], ...vars.map((v: { name: string }) => grads[v.name].dataSync() as Float32Array)];
+      tf.dispose([value, ...Object.values(grads)]);
+      return out as [number, ...Float32Array[]];
+    };
+    const [l1, ...g1] = gradsOf(model);
+    const [l2, ...g2] = gradsOf(plain);
+    assert.ok(Math.abs(l1 - l2) <= 1e-6 * Math.abs(l2), `loss ${l1} vs ${l2}`);
+    g1.forEach((g, i) => assertClose(g, g2[i], `gradient ${i}`, 1e-5));
+    // One training step's kernels: the second conv's input gradient, not the first's.
+    const vars = model.trainableWeights.map((w) => w.read() as never);
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as Tensor) as never, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const inputGrads = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput').map((k) => JSON.stringify(k.outputShapes));
+    assert.deepEqual(inputGrads, [JSON.stringify([[4, 6, 6, 32]])], 'only the second conv’s input gradient');
+    tf.dispose([x, y]);
+    model.dispose();
+    plain.dispose();
+  });
+
   it('the cnn preset with BatchNorm and dropout trains 5 steps on wasm (finite, decreasing loss)', () => {
     const tf = rt.tf;
     assert.equal(tf.getBackend(), 'wasm');

@@ -6,7 +6,8 @@
  *   i.e. a forward convolution, so it runs at XNNPACK speed.
  * - Faster paths in front of slow wasm kernels: Conv2DBackpropInput at stride 1 (a forward
  *   conv), BatchMatMul with a transposed operand (an explicit transpose, then the fast path),
- *   MaxPoolGrad (one JavaScript pass). Transposes run as plain loops over the wasm heap: wasm's
+ *   MaxPoolGrad (one JavaScript pass), Identity (shared data instead of a copy: the engine clones
+ *   every tensor a gradient saves). Transposes run as plain loops over the wasm heap: wasm's
  *   Transpose and other data-movement kernels are slower than that.
  * - Rarer ones (depthwise conv gradients, UnsortedSegmentSum = the gradient of gather, as in
  *   Embedding layers, Einsum) are bridged to the cpu backend: copy in, run its kernel, copy out.
@@ -29,7 +30,7 @@ export const CPU_BRIDGED_KERNELS = [
 ] as const;
 
 /** Every kernel this module may register for wasm. */
-export const PATCHED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', ...CPU_BRIDGED_KERNELS] as const;
+export const PATCHED_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Identity', ...CPU_BRIDGED_KERNELS] as const;
 
 interface DataBackend extends KernelBackend {
   write(values: tfcore.backend_util.BackendValues | null, shape: number[], dtype: tfcore.DataType): tfcore.DataId;
@@ -54,6 +55,9 @@ export function applyWasmPatches(tf: Core): string[] {
   wrap(tf, 'BatchMatMul', added, (args, original) => batchMatMul(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}, original));
   // wasm's MaxPoolGrad is slower than one loop over the heap in JavaScript (the bench).
   wrap(tf, 'MaxPoolGrad', added, (args) => maxPoolGrad(tf, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
+  // The engine clones every tensor a gradient saves (Identity), and wasm's Identity copies the
+  // data; share it instead, as the cpu backend and wasm's own Reshape do (tensors are immutable).
+  wrap(tf, 'Identity', added, (args) => identity(args.inputs, args.backend as DataBackend));
   for (const name of CPU_BRIDGED_KERNELS) register(name, (args) => cpuBridge(tf, name, args.inputs, args.backend as DataBackend, args.attrs ?? {}));
   return added;
 }
@@ -227,6 +231,15 @@ function conv2DBackpropInput(tf: Core, inputs: NamedTensorInfoMap, backend: Data
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
+}
+
+/** Identity as a second reference to the same data (null, i.e. wasm's copy, for strings). */
+function identity(inputs: NamedTensorInfoMap, backend: DataBackend): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  const b = backend as DataBackend & { incRef?: (dataId: tfcore.DataId) => void };
+  if (x.dtype === 'string' || typeof b.incRef !== 'function') return null;
+  b.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /** The wasm backend's own memory API (tfjs-backend-wasm 4.22, pinned): outputs and heap views. */
