@@ -15,7 +15,7 @@
  * in the web workbench's default light theme.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
@@ -29,6 +29,10 @@ import { panelUnderThemes, themesDirOf } from './webviewThemes';
 const ROOT = resolve(__dirname, '..', '..');
 const TESTS = join(ROOT, 'dist', 'test', 'integration', 'index.js');
 const WORKSPACE = join(ROOT, 'test', 'fixtures', 'workspace');
+// A stand-in for the Python extension's public API (the real one is not available offline),
+// installed for the suites (code-server: into its extensions folder; VS Code: a second
+// development path): the probe must run with the interpreter it selects.
+const PYTHON_STANDIN = join(ROOT, 'test', 'fixtures', 'python-extension-standin');
 const CODE_SERVER = join(ROOT, '.vscode-test', 'code-server-4.100.3', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 const SHOTS = join(ROOT, '.vscode-test', 'screenshots');
 const args = new Set(process.argv.slice(2));
@@ -64,7 +68,7 @@ async function viaTestElectron(executable: string): Promise<number> {
   log(`VS Code at ${executable}`);
   return runTests({
     vscodeExecutablePath: executable,
-    extensionDevelopmentPath: ROOT,
+    extensionDevelopmentPath: [ROOT, PYTHON_STANDIN],
     extensionTestsPath: TESTS,
     launchArgs: [WORKSPACE, '--disable-extensions', '--disable-workspace-trust'],
   });
@@ -76,10 +80,23 @@ interface Server {
   dir: string;
 }
 
-/** code-server in a fresh user-data folder; with `trust`, workspace trust on (new folders open in Restricted Mode). */
-async function startCodeServer({ trust = false } = {}): Promise<Server> {
+/**
+ * code-server in a fresh user-data folder; with `trust`, workspace trust on (new folders open in
+ * Restricted Mode); with `pythonStandin`, the Python extension stand-in installed.
+ */
+async function startCodeServer({ trust = false, pythonStandin = false } = {}): Promise<Server> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'loss-lens-cs-'));
+  if (pythonStandin) {
+    // As an installed extension: its folder, and the extensions folder's manifest listing it.
+    const folder = 'ms-python.python-0.0.1';
+    const location = join(dir, 'extensions', folder);
+    cpSync(PYTHON_STANDIN, location, { recursive: true });
+    writeFileSync(
+      join(dir, 'extensions', 'extensions.json'),
+      JSON.stringify([{ identifier: { id: 'ms-python.python' }, version: '0.0.1', location: { $mid: 1, path: location, scheme: 'file' }, relativeLocation: folder }]),
+    );
+  }
   const userData = join(dir, 'user-data');
   mkdirSync(join(userData, 'User'), { recursive: true });
   writeFileSync(
@@ -468,7 +485,7 @@ async function viaCodeServer(): Promise<number> {
   if (!existsSync(TESTS)) throw new Error(`${TESTS} is missing: run npm run build first`);
   const browser = await launchBrowser();
   try {
-    const server = await startCodeServer();
+    const server = await startCodeServer({ pythonStandin: true });
     log(`code-server 4.100.3 (VS Code 1.100.3) on 127.0.0.1:${server.port}`);
     let code = 0;
     try {

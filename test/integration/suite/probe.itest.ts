@@ -114,6 +114,23 @@ export function register(): void {
       assert.equal(next?.status, 'done', next?.message);
     });
 
+    it('a PyTorch probe runs with the interpreter the Python extension selected (its public environments API; a stand-in here)', async () => {
+      const py = vscode.extensions.getExtension<{ standin: { wrapper: string; calls: string; asked: (string | null)[] } }>('ms-python.python');
+      assert.ok(py, 'the stand-in for ms-python.python is loaded');
+      const { standin } = await py.activate();
+      assert.equal(vscode.workspace.getConfiguration('lossLens.probe').get('pythonPath'), '', 'no interpreter set in the settings');
+      const before = existsSync(standin.calls) ? readFileSync(standin.calls, 'utf8') : '';
+      const outcome = await vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ backend: 'pytorch', losses: ['cc-ls'], steps: 5, evalEvery: 5 }));
+      assert.equal(outcome?.status, 'done', outcome?.message);
+      const calls = readFileSync(standin.calls, 'utf8').slice(before.length);
+      assert.match(calls, /-m loss_lens_probe --env/, 'the interpreter check ran through the selected interpreter');
+      assert.match(calls, /-m loss_lens_probe\n/, 'and so did the worker');
+      assert.equal(standin.asked.at(-1), vscode.workspace.workspaceFolders?.[0]?.uri.toString(), 'asked for the workspace folder’s interpreter');
+      const saved = readFileSync(outcome.savedTo!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ProbeEvent);
+      const logs = saved.filter((e): e is Extract<ProbeEvent, { type: 'probe/log' }> => e.type === 'probe/log').map((e) => e.message);
+      assert.ok(logs.some((m) => /^PyTorch .* on CPU.*; CC loss, few classes: (native kernel|PyTorch operations)/.test(m)), logs.join(' | '));
+    });
+
     it('a saved run reloads into the panel', async () => {
       const outcome = await vscode.commands.executeCommand<ProbeOutcome>('lossLens.probeTraining', undefined, small({ steps: 12, evalEvery: 6 }));
       assert.ok(outcome?.savedTo);
