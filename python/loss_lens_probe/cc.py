@@ -739,7 +739,7 @@ def _cc_nll_native(fn, logits, target):
     """cc_nll by the native kernel; rows it leaves (spreads past 600 that the partial fractions
     cannot prove) take _small_forward. None where a logit is not finite."""
     z = logits.detach().to(torch.float64).contiguous()
-    y = target.detach().to(dtype=torch.float64).contiguous()
+    y = target.detach().to(device="cpu", dtype=torch.float64).contiguous()
     B, K = z.shape
     need_grad = logits.requires_grad and torch.is_grad_enabled()
     loss = torch.empty(B, dtype=torch.float64)

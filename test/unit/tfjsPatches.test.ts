@@ -193,7 +193,7 @@ describe('wasm kernel patches (against the cpu backend)', () => {
   it('Identity (the engine’s clone of every tensor a gradient saves) shares the data: both live and equal until both are disposed', () => {
     const tf = rt.tf;
     const x = tf.tensor(rand(6, 13), [2, 3]);
-    const y = tf.engine().runKernel('Identity', { x }) as Tensor;
+    const y = tf.engine().runKernel<Tensor>('Identity', { x });
     assert.equal(y.dataId, x.dataId, 'the same data, not a copy');
     assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
     const want = Array.from(x.dataSync());
@@ -204,7 +204,7 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     assert.deepEqual(Array.from(z.dataSync()), want.map((v) => Math.fround(v + 1)));
     z.dispose();
     const s = tf.tensor(['a', 'b']);
-    const sc = tf.engine().runKernel('Identity', { x: s }) as Tensor;
+    const sc = tf.engine().runKernel<Tensor>('Identity', { x: s });
     assert.deepEqual(sc.arraySync(), ['a', 'b'], 'strings take wasm’s own copy');
     tf.dispose([s, sc]);
   });
@@ -234,7 +234,7 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     const y = tf.oneHot(tf.tensor1d([1, 3, 5, 7], 'int32'), 10);
     const gradsOf = (m: typeof model) => {
       const vars = m.trainableWeights.map((w) => w.read() as never);
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as Tensor) as never, vars);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy<Tensor, Tensor>(y, m.apply(x, { training: true }) as Tensor) as never, vars);
       const out = [value.dataSync()[0], ...vars.map((v: { name: string }) => grads[v.name].dataSync() as Float32Array)];
       tf.dispose([value, ...Object.values(grads)]);
       return out as [number, ...Float32Array[]];
@@ -246,7 +246,7 @@ describe('wasm kernel patches (against the cpu backend)', () => {
     // One training step's kernels: the second conv's input gradient, not the first's.
     const vars = model.trainableWeights.map((w) => w.read() as never);
     const profile = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as Tensor) as never, vars);
+      const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy<Tensor, Tensor>(y, model.apply(x, { training: true }) as Tensor) as never, vars);
       tf.dispose([value, ...Object.values(grads)]);
     });
     const inputGrads = profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput').map((k) => JSON.stringify(k.outputShapes));
