@@ -699,29 +699,14 @@ def _small_forward(z, y, lo, hi, spread, rho_max, need_mu):
     return loss, (mu.sub_(y) if need_mu else None)
 
 
-class _SmallK(torch.autograd.Function):
-    """cc_nll on the small-K path; the gradient mu - y comes out of the forward pass."""
-
-    @staticmethod
-    def forward(ctx, logits, y, z, lo, hi, spread, rho_max):
-        loss, g = _small_forward(z, y, lo, hi, spread, rho_max, True)
-        ctx.save_for_backward(g)
-        return loss.to(logits.dtype)
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out):
-        (g,) = ctx.saved_tensors
-        return (grad_out.unsqueeze(-1) * g).to(grad_out.dtype), None, None, None, None, None, None
-
-
 # The small-K path in C (cc_small.c, built by native.py) where a compiler is available: the
 # same methods and acceptance tests, row by row, in one call instead of dozens of operations.
 NATIVE = True
 
 
 class _Given(torch.autograd.Function):
-    """A per-row loss computed outside autograd, with its gradient g (B x K) given."""
+    """A per-row loss computed outside autograd (the small-K path: the gradient mu - y comes out
+    of its forward pass, native or not), with its gradient g (B x K) given."""
 
     @staticmethod
     def forward(ctx, logits, loss, g):
@@ -790,7 +775,7 @@ def _cc_nll_small(logits, target):
     _check_spread(rho_max)
     y = target.to(device=z.device, dtype=torch.float64)
     if logits.requires_grad and torch.is_grad_enabled():
-        return _SmallK.apply(logits, y, z, lo, hi, spread, rho_max)
+        return _Given.apply(logits, *_small_forward(z, y, lo, hi, spread, rho_max, True))
     return _small_forward(z, y, lo, hi, spread, rho_max, False)[0].to(logits.dtype)
 
 
