@@ -91,6 +91,13 @@ export async function runProbe(config: ProbeConfig, hooks: ProbeHooks): Promise<
   }
 }
 
+/** How the PyTorch child ended, in words; SIGKILL is also what the system's out-of-memory killer sends. */
+function stoppedHow(r: { code: number | null; signal: NodeJS.Signals | null }): string {
+  if (r.signal === 'SIGKILL') return 'was killed (SIGKILL: out of memory, if the system’s out-of-memory killer sent it)';
+  if (r.signal) return `was killed by ${r.signal}`;
+  return `stopped (exit code ${r.code})`;
+}
+
 function tableOf(records: RunRecord[]): TableRow[] {
   return buildTable(records.map((r) => ({ loss: r.info.loss, summary: summarizeRun(r.steps, r.losses, r.evals, r.seconds) })));
 }
@@ -287,7 +294,7 @@ async function runOnTorch(config: ProbeConfig, ds: ProbeDataset, plan: BackendPl
     // Runs that were still open when the child stopped: cancelled, or the child died.
     const why = hooks.signal.aborted
       ? 'cancelled'
-      : (childError ?? `the PyTorch process stopped (exit code ${result.code})${result.stderrTail ? `: ${result.stderrTail}` : ''}`);
+      : (childError ?? `the PyTorch process ${stoppedHow(result)}${result.stderrTail ? `: ${result.stderrTail}` : ''}`);
     for (const t of trackers.values()) t.finish(hooks.signal.aborted ? 'cancelled' : 'failed', 0, why);
     if (!hooks.signal.aborted && (childError || result.code !== 0)) throw new ProbeSetupError(why);
   } finally {

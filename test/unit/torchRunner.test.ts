@@ -54,6 +54,7 @@ describe('runTorchJob', () => {
     const py = fakePython('dies', `echo 'Killed: out of memory' >&2; kill -9 $$`);
     const r = await runTorchJob(py, job, () => undefined);
     assert.equal(r.code, null, 'killed by a signal');
+    assert.equal(r.signal, 'SIGKILL');
     assert.match(r.stderrTail, /out of memory/);
   });
 

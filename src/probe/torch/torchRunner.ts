@@ -49,15 +49,16 @@ export interface TorchRunOptions {
 }
 
 /**
- * Resolves once the child has exited, with its exit code (null when killed by a signal) and
- * the end of its stderr, so that a caller can report a crash (OOM kill, segfault, traceback).
+ * Resolves once the child has exited, with its exit code (null when killed by a signal), the
+ * signal, and the end of its stderr, so that a caller can report a crash (OOM kill, segfault,
+ * traceback).
  */
 export function runTorchJob(
   python: string,
   job: TorchJob,
   onMessage: (m: TorchMessage) => void,
   opts: TorchRunOptions = {},
-): Promise<{ code: number | null; stderrTail: string }> {
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderrTail: string }> {
   return new Promise((resolvePromise) => {
     const env = { ...process.env, ...opts.env, PYTHONPATH: withProbePath(opts.env?.PYTHONPATH ?? process.env.PYTHONPATH), PYTHONUNBUFFERED: '1' };
     const child = spawn(python, ['-m', 'loss_lens_probe'], { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
@@ -98,7 +99,7 @@ export function runTorchJob(
     if (opts.signal?.aborted) abort();
     else opts.signal?.addEventListener('abort', abort, { once: true });
 
-    const finish = (code: number | null, extra?: string): void => {
+    const finish = (code: number | null, extra?: string, sig: NodeJS.Signals | null = null): void => {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
@@ -106,11 +107,11 @@ export function runTorchJob(
       if (pending.trim() !== '') deliver(pending);
       pending = '';
       const tail = (extra ? `${stderr}\n${extra}` : stderr).trim();
-      resolvePromise({ code, stderrTail: tail.slice(-1000) });
+      resolvePromise({ code, signal: sig, stderrTail: tail.slice(-1000) });
     };
     child.on('error', (e) => finish(null, `cannot start ${python}: ${e.message}`));
     // 'close' (not 'exit'): stdout and stderr are drained by then.
-    child.on('close', (code) => finish(code));
+    child.on('close', (code, sig) => finish(code, undefined, sig));
 
     // A child that exits before reading its stdin makes this write fail with EPIPE: ignore it,
     // the exit code and stderr tell the story.
