@@ -6,7 +6,7 @@
                  CPU path runs on as JSON {"native": bool, "status": str}
     --cc-check   read {"z", "y", "dtype"} from stdin, print {"loss", "grad"} (tests of cc_nll;
                  optional "mean": "table" | "loop", "device", "contour": false, "native": false,
-                 "paths": true, "kernel": true);
+                 "nativeTol": 1e-10, "paths": true, "kernel": true);
                  several requests, one JSON object a line, give one answer a line
 """
 import json
@@ -39,6 +39,8 @@ def _cc_one(req, torch, cc):
     cc.CONTOUR = bool(req.get("contour", True))
     # "native": false keeps the few-class CPU path on its PyTorch operations (to test both).
     cc.NATIVE = bool(req.get("native", True))
+    # "nativeTol": the kernel's partial-fraction bound, whatever the dtype (to check 1e-10 in float64).
+    cc.NATIVE_TOL = req.get("nativeTol")
     dtype = {"float32": torch.float32, "float64": torch.float64}[req.get("dtype", "float64")]
     device = torch.device(req.get("device", "cpu"))
     z = torch.tensor(req["z"], dtype=torch.float64).to(device=device, dtype=dtype).requires_grad_(True)
@@ -47,9 +49,9 @@ def _cc_one(req, torch, cc):
     loss.sum().backward()
     out = {"loss": loss.detach().double().cpu().tolist(), "grad": z.grad.double().cpu().tolist()}
     if req.get("kernel"):
-        # How many rows the native kernel (cc_nll's default on the CPU for K <= 32) leaves to the
-        # PyTorch path; null without the kernel.
-        out["kernelLeft"] = cc.native_rows_left(z.detach())
+        # How the native kernel (cc_nll's default on the CPU for K <= 32) takes the rows: by the
+        # partial fractions, the series, or left to the PyTorch path; null without the kernel.
+        out["kernel"] = cc.native_paths(z.detach())
     if req.get("paths"):
         # How many rows each contour accepts (as cc_nll runs them: the line, then the hyperbola).
         zd = z.detach().double()

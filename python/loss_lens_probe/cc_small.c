@@ -13,7 +13,10 @@
  * Per row z (finite, K entries), with lo = min z, hi = max z, rho = hi - lo:
  *   - rho >= 2.5 (K - 1): partial fractions, t_k = e^{z_k - hi} / prod_{i != k} (z_k - z_i),
  *     accepted where the rounding-error bound proves log exp[z] (relative) and mu (absolute)
- *     within 3e-14;
+ *     within tol: 3e-14 as cc.py's for float64 logits; the caller passes 1e-10 for float32
+ *     ones, whose loss and gradient are rounded to float32 (6e-8) anyway. With 3e-14 the
+ *     partial fractions prove almost no row of a CC-LS batch at K = 32, whose 31 lower logits
+ *     are close together, and those rows take the longer series;
  *   - otherwise, up to rho = 600: the series with non-negative terms, exp[z] = e^lo / (K-1)! S,
  *     S = sum_m rho^m (K-1)!/(m+K-1)! h_m(w), w = (z - lo) / rho, and mu_j proportional to
  *     sum_m rho^m (K-1)!/(m+K)! h_m(w, w_j);
@@ -66,8 +69,8 @@ static int series_terms(double rho)
 }
 
 /* Partial fractions (cc.py _pf_small): 1 and log exp[z] - hi in *log_s, mu, where the bound
- * proves both; 0 elsewhere. */
-static int pf_row(int K, const double *z, double hi, double *log_s, double *mu)
+ * proves both within tol; 0 elsewhere. */
+static int pf_row(int K, const double *z, double hi, double tol, double *log_s, double *mu)
 {
     double t[MAX_K], r[MAX_K][MAX_K];
     double S = 0.0, A = 0.0;
@@ -91,7 +94,7 @@ static int pf_row(int K, const double *z, double hi, double *log_s, double *mu)
     double ls = log(S);
     double s_rel = A / S * ((3 * K + 4) * U);
     double lim = fabs(hi + ls);
-    if (!(s_rel <= (lim < 1.0 ? 1.0 : lim) * 3e-14))
+    if (!(s_rel <= (lim < 1.0 ? 1.0 : lim) * tol))
         return 0;
     for (int j = 0; j < K; j++) {
         double num = 0.0, a = 0.0, rs = 0.0, ra = 0.0;
@@ -106,7 +109,7 @@ static int pf_row(int K, const double *z, double hi, double *log_s, double *mu)
         a += fabs(t[j]) * (ra + 1.0);
         double m = num / S;
         double err = a / S * ((5 * K + 10) * U) + m * s_rel;
-        if (!(m >= 0.0) || !(err <= 3e-14 - U))
+        if (!(m >= 0.0) || !(err <= tol - U))
             return 0;
         mu[j] = m;
     }
@@ -160,12 +163,14 @@ static void series_row(int K, const double *x, double rho, double *log_s, double
 }
 
 /*
- * Rows z, y (n x K, row-major float64). Writes loss[b] and (grad != NULL) grad[b] = mu - y for
- * every row it can, with status[b] = 1; rows it leaves to the caller get status[b] = 0.
+ * Rows z, y (n x K, row-major float64); tol, the partial fractions' acceptance bound (see the top).
+ * Writes loss[b] and (grad != NULL) grad[b] = mu - y for
+ * every row it can, with status[b] = 1 (by the partial fractions) or 2 (by the series); rows it
+ * leaves to the caller get status[b] = 0.
  * Returns how many rows it left, -1 if a logit is not finite (nothing else is then
  * guaranteed), -2 if K is out of range.
  */
-int loss_lens_cc_small(int n, int K, const double *z, const double *y, double *loss, double *grad, unsigned char *status)
+int loss_lens_cc_small(int n, int K, const double *z, const double *y, double tol, double *loss, double *grad, unsigned char *status)
 {
     if (K < 2 || K > MAX_K)
         return -2;
@@ -193,7 +198,7 @@ int loss_lens_cc_small(int n, int K, const double *z, const double *y, double *l
             continue;
         }
         if (rho >= 2.5 * (K - 1))
-            ok = pf_row(K, zr, hi, &L0, mu);
+            ok = pf_row(K, zr, hi, tol, &L0, mu);
         if (!ok) {
             if (rho > SMALL_SERIES_SPREAD) {
                 status[b] = 0;
@@ -224,7 +229,7 @@ int loss_lens_cc_small(int n, int K, const double *z, const double *y, double *l
             for (int k = 0; k < K; k++)
                 gr[k] = mu[k] - yr[k];
         }
-        status[b] = 1;
+        status[b] = ok ? 1 : 2;
     }
     return left;
 }

@@ -254,7 +254,7 @@ describe('PyTorch cc_nll against the float64 core', () => {
     const left = (await runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], input))
       .trim()
       .split('\n')
-      .map((l) => (JSON.parse(l) as { kernelLeft: number | null }).kernelLeft);
+      .map((l) => (JSON.parse(l) as { kernel: { left: number } | null }).kernel?.left ?? null);
     if (left.some((n) => n === null)) {
       t.skip('no native kernel here (no C compiler)');
       return;
@@ -263,6 +263,50 @@ describe('PyTorch cc_nll against the float64 core', () => {
     // fractions cannot prove, and one they may (at K = 10 they do; at K = 32 not).
     console.log(`  rows left per batch: ${left.join(', ')}`);
     assert.ok(left.every((n) => n !== null && n >= 1 && n <= 2), `rows left: ${left.join(', ')}`);
+  });
+
+  it('the native kernel’s bound for float32 logits (1e-10) holds, checked in float64 on CC-LS-shaped rows that 3e-14 cannot prove', async (t) => {
+    const { python } = await torchPython();
+    const r = rng(20261128);
+    const gauss = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    // As CC-LS training makes them: the label's logit far above the others, which cluster.
+    const batches = [
+      { K: 10, top: 25, width: 1 },
+      { K: 32, top: 100, width: 10 },
+      { K: 32, top: 200, width: 30 },
+    ].map(({ K, top, width }) => {
+      const z = Array.from({ length: 32 }, () => [top * (1 + r()), ...Array.from({ length: K - 1 }, () => width * (0.5 + r()) * gauss())]);
+      const y = z.map(() => Array.from({ length: K }, (_, k) => (k === 0 ? 0.9 : 0) + 0.1 / K));
+      return { K, z, y };
+    });
+    const ask = (extra: object): Promise<{ loss: number[]; grad: number[][]; kernel: { pf: number; series: number; left: number } | null }[]> =>
+      runPython(python, ['-m', 'loss_lens_probe', '--cc-check'], batches.map((b) => JSON.stringify({ z: b.z, y: b.y, kernel: true, ...extra })).join('\n') + '\n').then((o) =>
+        o.trim().split('\n').map((l) => JSON.parse(l) as { loss: number[]; grad: number[][]; kernel: { pf: number; series: number; left: number } | null }),
+      );
+    const strict = await ask({});
+    if (strict.some((a) => a.kernel === null)) {
+      t.skip('no native kernel here (no C compiler)');
+      return;
+    }
+    const loose = await ask({ nativeTol: 1e-10 });
+    let worstLoss = 0;
+    let worstGrad = 0;
+    batches.forEach((b, i) => {
+      const pfStrict = strict[i].kernel!.pf;
+      const pfLoose = loose[i].kernel!.pf;
+      assert.ok(pfLoose > pfStrict, `K = ${b.K}: the looser bound proves more rows (${pfLoose} against ${pfStrict})`);
+      const ref = ccNllBatch(Float64Array.from(b.z.flat()), Float64Array.from(b.y.flat()), { rows: b.z.length, cols: b.K });
+      b.z.forEach((row, j) => {
+        // The bound is on log exp[z] (relative) and on each mu_j (absolute); loss = log exp[z] - y.z.
+        const logExp = ref.loss[j] + row.reduce((a, v, k) => a + v * b.y[j][k], 0);
+        const errL = Math.abs(loose[i].loss[j] - ref.loss[j]) / Math.max(1, Math.abs(logExp));
+        const errG = Math.max(...row.map((_, k) => Math.abs(loose[i].grad[j][k] - ref.grad[j * b.K + k])));
+        assert.ok(errL <= 1e-10 && errG <= 1e-10, `K = ${b.K}, row ${j}: loss off by ${errL} of log exp, gradient by ${errG}`);
+        worstLoss = Math.max(worstLoss, errL);
+        worstGrad = Math.max(worstGrad, errG);
+      });
+    });
+    console.log(`  rows by the partial fractions at 3e-14 / 1e-10: ${batches.map((_, i) => `${strict[i].kernel!.pf}/${loose[i].kernel!.pf}`).join(', ')} of 32; worst error ${worstLoss.toExponential(1)} (log exp), ${worstGrad.toExponential(1)} (gradient)`);
   });
 
   it('gives NaN in a row with a non-finite logit and exact values in the others, native or not', async () => {
