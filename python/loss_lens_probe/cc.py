@@ -744,7 +744,8 @@ def _cc_nll_native(fn, logits, target):
     loss = torch.empty(B, dtype=torch.float64)
     g = torch.empty(B, K, dtype=torch.float64) if need_grad else None
     status = torch.empty(B, dtype=torch.uint8)
-    left = fn(B, K, z.data_ptr(), y.data_ptr(), _native_tol(logits), loss.data_ptr(), g.data_ptr() if need_grad else None, status.data_ptr())
+    work = torch.empty(3 * B, dtype=torch.float64)
+    left = fn(B, K, z.data_ptr(), y.data_ptr(), _native_tol(logits), loss.data_ptr(), g.data_ptr() if need_grad else None, status.data_ptr(), work.data_ptr())
     if left < 0:
         return None
     if left:
@@ -773,7 +774,11 @@ def native_paths(z):
     B, K = z.shape
     loss = torch.empty(B, dtype=torch.float64)
     status = torch.empty(B, dtype=torch.uint8)
-    fn(B, K, z.data_ptr(), torch.zeros_like(z).data_ptr(), tol, loss.data_ptr(), None, status.data_ptr())
+    # (Every buffer held by a name for the call: a temporary's memory is freed once its
+    # data_ptr() has been read.)
+    y = torch.zeros_like(z)
+    work = torch.empty(3 * B, dtype=torch.float64)
+    fn(B, K, z.data_ptr(), y.data_ptr(), tol, loss.data_ptr(), None, status.data_ptr(), work.data_ptr())
     return {"pf": int((status == 1).sum()), "series": int((status == 2).sum()), "left": int((status == 0).sum())}
 
 

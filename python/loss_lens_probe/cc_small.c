@@ -117,68 +117,109 @@ static int pf_row(int K, const double *z, double hi, double tol, double *log_s, 
     return 1;
 }
 
-/* The series (cc.py _series_small, one degree at a time) for x = z - lo >= 0 with max rho in
- * (0, 600]: log S in *log_s, and mu. No scaling is needed: w is in [0, 1] with max 1, so
- * 1 <= h_m <= C(m+K-1, K-1), the coefficients stay below e^rho, and (the cumulative sums run
- * over w in decreasing order, from w = 1) no entry is ever below 1: no subnormals. */
-static void series_row(int K, const double *x, double rho, double *log_s, double *mu)
+/* The series (cc.py _series_small, one degree at a time) for LANES rows at once, x = z - lo >= 0
+ * with max rho in (0, 600]: log S in log_s[r], and mu[r]. The cumulative sum over the nodes is a
+ * chain of dependent additions; running the rows' chains side by side keeps the adder busy (one
+ * row at a time it waited on each addition: the series took ~4 cycles per node and degree).
+ * Each row stops at its own M (its coefficient is 0 after that); the rows of a group are of
+ * similar spread (the caller sorts them), so few degrees are run for nothing.
+ * No scaling is needed: w is in [0, 1] with max 1, so 1 <= h_m <= C(m+K-1, K-1), the
+ * coefficients stay below e^rho, and (the cumulative sums run over w in decreasing order, from
+ * w = 1) no entry is ever below 1: no subnormals. */
+#define LANES 4
+static void series_rows(int K, int n, const double *const *x, const double *rho, double *log_s, double (*mu)[MAX_K])
 {
-    double w[MAX_K], ws[MAX_K], G[MAX_K], E[MAX_K], num[MAX_K];
-    for (int j = 0; j < K; j++) {
-        w[j] = x[j] / rho;
-        /* insertion sort, decreasing */
-        int i = j;
-        while (i > 0 && ws[i - 1] < w[j]) {
-            ws[i] = ws[i - 1];
-            i--;
-        }
-        ws[i] = w[j];
-        G[j] = 1.0;
-        E[j] = 1.0;
-        num[j] = 1.0 / K;
-    }
-    int M = series_terms(rho);
-    double c = 1.0, tail = 0.0;
-    for (int m = 1; m <= M; m++) {
-        c *= rho / (m + K - 1);
-        double acc = 0.0;
+    double w[LANES][MAX_K], ws[LANES][MAX_K], G[LANES][MAX_K], E[LANES][MAX_K], num[LANES][MAX_K];
+    double c[LANES], tail[LANES], rh[LANES];
+    int M[LANES], Mmax = 0;
+    for (int r = 0; r < LANES; r++) {
+        int src = r < n ? r : 0; /* spare lanes repeat the first row; their results are dropped */
+        rh[r] = rho[src];
         for (int j = 0; j < K; j++) {
-            acc += ws[j] * G[j];
-            G[j] = acc;
+            double v = x[src][j] / rh[r];
+            w[r][j] = v;
+            /* insertion sort, decreasing */
+            int i = j;
+            while (i > 0 && ws[r][i - 1] < v) {
+                ws[r][i] = ws[r][i - 1];
+                i--;
+            }
+            ws[r][i] = v;
+            G[r][j] = 1.0;
+            E[r][j] = 1.0;
+            num[r][j] = 1.0 / K;
         }
-        double H = G[K - 1];
-        tail += H * c;
-        double cm = c / (m + K);
+        M[r] = series_terms(rh[r]);
+        if (M[r] > Mmax)
+            Mmax = M[r];
+        c[r] = 1.0;
+        tail[r] = 0.0;
+    }
+    for (int m = 1; m <= Mmax; m++) {
+        for (int r = 0; r < LANES; r++)
+            c[r] = m <= M[r] ? c[r] * (rh[r] / (m + K - 1)) : 0.0;
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
         for (int j = 0; j < K; j++) {
-            E[j] = H + w[j] * E[j];
-            num[j] += cm * E[j];
+            a0 += ws[0][j] * G[0][j];
+            G[0][j] = a0;
+            a1 += ws[1][j] * G[1][j];
+            G[1][j] = a1;
+            a2 += ws[2][j] * G[2][j];
+            G[2][j] = a2;
+            a3 += ws[3][j] * G[3][j];
+            G[3][j] = a3;
+        }
+        for (int r = 0; r < LANES; r++) {
+            double H = G[r][K - 1];
+            tail[r] += H * c[r];
+            double cm = c[r] / (m + K);
+            for (int j = 0; j < K; j++) {
+                E[r][j] = H + w[r][j] * E[r][j];
+                num[r][j] += cm * E[r][j];
+            }
         }
     }
-    double total = 0.0;
-    for (int j = 0; j < K; j++)
-        total += num[j];
-    for (int j = 0; j < K; j++)
-        mu[j] = num[j] / total;
-    *log_s = log1p(tail);
+    for (int r = 0; r < n; r++) {
+        double total = 0.0;
+        for (int j = 0; j < K; j++)
+            total += num[r][j];
+        for (int j = 0; j < K; j++)
+            mu[r][j] = num[r][j] / total;
+        log_s[r] = log1p(tail[r]);
+    }
+}
+
+/* loss = log exp[z] - y.z about the row's shift (log exp[z] = shift + L0), grad = mu - y. */
+static void finish_row(int K, const double *zr, const double *yr, double L0, double shift, const double *mu, double *loss, double *grad)
+{
+    double sy = 0.0, syz = 0.0;
+    for (int k = 0; k < K; k++) {
+        sy += yr[k];
+        syz += yr[k] * (zr[k] - shift);
+    }
+    *loss = L0 + shift * (1.0 - sy) - syz;
+    if (grad)
+        for (int k = 0; k < K; k++)
+            grad[k] = mu[k] - yr[k];
 }
 
 /*
- * Rows z, y (n x K, row-major float64); tol, the partial fractions' acceptance bound (see the top).
- * Writes loss[b] and (grad != NULL) grad[b] = mu - y for
- * every row it can, with status[b] = 1 (by the partial fractions) or 2 (by the series); rows it
- * leaves to the caller get status[b] = 0.
- * Returns how many rows it left, -1 if a logit is not finite (nothing else is then
- * guaranteed), -2 if K is out of range.
+ * Rows z, y (n x K, row-major float64); tol, the partial fractions' acceptance bound (see the
+ * top). Writes loss[b] and (grad != NULL) grad[b] = mu - y for every row it can, with
+ * status[b] = 1 (by the partial fractions) or 2 (by the series); rows it leaves to the caller
+ * get status[b] = 0. work: 3 n doubles of scratch. Returns how many rows it left, -1 if a logit
+ * is not finite (nothing else is then guaranteed), -2 if K is out of range.
  */
-int loss_lens_cc_small(int n, int K, const double *z, const double *y, double tol, double *loss, double *grad, unsigned char *status)
+int loss_lens_cc_small(int n, int K, const double *z, const double *y, double tol, double *loss, double *grad, unsigned char *status, double *work)
 {
     if (K < 2 || K > MAX_K)
         return -2;
     const double lgK = lgamma((double)K);
-    int left = 0;
+    int left = 0, ns = 0;
+    /* Rows for the series: index, spread and min, in work[0..n), [n..2n), [2n..3n). */
+    double *s_idx = work, *s_rho = work + n, *s_lo = work + 2 * (size_t)n;
     for (int b = 0; b < n; b++) {
         const double *zr = z + (size_t)b * K;
-        const double *yr = y + (size_t)b * K;
         double lo = zr[0], hi = zr[0];
         for (int k = 0; k < K; k++) {
             double v = zr[k];
@@ -190,46 +231,53 @@ int loss_lens_cc_small(int n, int K, const double *z, const double *y, double to
                 hi = v;
         }
         double rho = hi - lo;
-        double mu[MAX_K], L0, shift = hi;
-        int ok = 0;
+        double mu[MAX_K], L0;
         if (rho > MAX_SPREAD) {
             status[b] = 0;
             left++;
             continue;
         }
-        if (rho >= 2.5 * (K - 1))
-            ok = pf_row(K, zr, hi, tol, &L0, mu);
-        if (!ok) {
-            if (rho > SMALL_SERIES_SPREAD) {
-                status[b] = 0;
-                left++;
-                continue;
-            }
-            double x[MAX_K];
-            if (rho > 0.0) {
-                for (int k = 0; k < K; k++)
-                    x[k] = zr[k] - lo;
-                series_row(K, x, rho, &L0, mu);
-            } else {
-                L0 = 0.0; /* exactly uniform: S = 1, mu = 1/K */
-                for (int k = 0; k < K; k++)
-                    mu[k] = 1.0 / K;
-            }
-            L0 -= lgK;
-            shift = lo;
-        }
-        double sy = 0.0, syz = 0.0;
-        for (int k = 0; k < K; k++) {
-            sy += yr[k];
-            syz += yr[k] * (zr[k] - shift);
-        }
-        loss[b] = L0 + shift * (1.0 - sy) - syz;
-        if (grad) {
-            double *gr = grad + (size_t)b * K;
+        if (rho >= 2.5 * (K - 1) && pf_row(K, zr, hi, tol, &L0, mu)) {
+            finish_row(K, zr, y + (size_t)b * K, L0, hi, mu, loss + b, grad ? grad + (size_t)b * K : NULL);
+            status[b] = 1;
+        } else if (rho > SMALL_SERIES_SPREAD) {
+            status[b] = 0;
+            left++;
+        } else if (rho == 0.0) {
             for (int k = 0; k < K; k++)
-                gr[k] = mu[k] - yr[k];
+                mu[k] = 1.0 / K; /* exactly uniform: S = 1 */
+            finish_row(K, zr, y + (size_t)b * K, -lgK, lo, mu, loss + b, grad ? grad + (size_t)b * K : NULL);
+            status[b] = 2;
+        } else {
+            /* insertion by spread, so that each group of LANES rows has similar series lengths */
+            int i = ns++;
+            while (i > 0 && s_rho[i - 1] > rho) {
+                s_idx[i] = s_idx[i - 1];
+                s_rho[i] = s_rho[i - 1];
+                s_lo[i] = s_lo[i - 1];
+                i--;
+            }
+            s_idx[i] = b;
+            s_rho[i] = rho;
+            s_lo[i] = lo;
         }
-        status[b] = ok ? 1 : 2;
+    }
+    for (int g = 0; g < ns; g += LANES) {
+        int cnt = ns - g < LANES ? ns - g : LANES;
+        double xs[LANES][MAX_K], log_s[LANES], mus[LANES][MAX_K];
+        const double *xp[LANES];
+        for (int r = 0; r < cnt; r++) {
+            const double *zr = z + (size_t)s_idx[g + r] * K;
+            for (int k = 0; k < K; k++)
+                xs[r][k] = zr[k] - s_lo[g + r];
+            xp[r] = xs[r];
+        }
+        series_rows(K, cnt, xp, s_rho + g, log_s, mus);
+        for (int r = 0; r < cnt; r++) {
+            int b = (int)s_idx[g + r];
+            finish_row(K, z + (size_t)b * K, y + (size_t)b * K, log_s[r] - lgK, s_lo[g + r], mus[r], loss + b, grad ? grad + (size_t)b * K : NULL);
+            status[b] = 2;
+        }
     }
     return left;
 }

@@ -83,7 +83,7 @@ def _load(path):
     dll = ctypes.CDLL(path)
     fn = dll.loss_lens_cc_small
     fn.restype = ctypes.c_int
-    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double] + [ctypes.c_void_p] * 3
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_double] + [ctypes.c_void_p] * 4
     # The known value: K = 2, z = (0, 1), y = (1, 0): loss = log exp[0, 1] = log(e - 1), by the
     # series (status 2: the spread is below the partial fractions' reach).
     z = (ctypes.c_double * 2)(0.0, 1.0)
@@ -91,7 +91,8 @@ def _load(path):
     loss = (ctypes.c_double * 1)()
     grad = (ctypes.c_double * 2)()
     status = (ctypes.c_ubyte * 1)()
-    rc = fn(1, 2, z, y, 3e-14, loss, grad, status)
+    work = (ctypes.c_double * 3)()
+    rc = fn(1, 2, z, y, 3e-14, loss, grad, status, work)
     want = math.log(math.e - 1.0)
     # grad_1 = mu_1 - y_1, mu_1 = d/dz_1 log((e^z_1 - e^z_0) / (z_1 - z_0)) = e/(e - 1) - 1.
     if rc != 0 or status[0] != 2 or abs(loss[0] - want) > 1e-15 or abs(grad[1] - 1.0 / (math.e - 1.0)) > 1e-15:
