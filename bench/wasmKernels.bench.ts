@@ -2,11 +2,15 @@
  * The tfjs-wasm kernels Loss Lens puts faster paths in front of (src/probe/tfjs/wasmPatches.ts),
  * each timed against the wasm kernel it replaces, on the cnn preset's shapes (batch 64,
  * Fashion-MNIST 28×28×1: conv 32, pool, conv 64, pool, dense 3136→128). Medians of 15 calls after
- * a warm-up, output read back (dataSync) in both columns. Correctness is the tests' business
- * (test/unit/tfjsPatches.test.ts); this only times.
+ * a warm-up, output read back (dataSync) in both columns. Last, one whole training step of the
+ * cnn preset (Adam, CE) against the same network with its first ReLU as a layer of its own (the
+ * former layout, whose fused first conv also computed the data's gradient), same weights,
+ * alternating step by step. Correctness is the tests' business (test/unit/tfjsPatches.test.ts);
+ * this only times.
  */
 import type { NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { initTfjs } from '../src/probe/tfjs/backend';
+import { buildPreset } from '../src/probe/tfjs/presets';
 import { originalWasmKernel, wasmPatchLimits } from '../src/probe/tfjs/wasmPatches';
 
 const REPS = process.argv.includes('--quick') ? 5 : 15;
@@ -68,6 +72,59 @@ async function main(): Promise<void> {
     wasmPatchLimits.im2colMaxEntries = limit;
     rows.push([`${what} (transposed conv → im2col)`, before, time(viaEngine('Conv2DBackpropFilter', inputs, attrs))]);
     tf.dispose([x, dy] as Tensor[]);
+  }
+  // Identity: the engine's clone of each tensor a gradient saves; wasm's kernel copies the data.
+  {
+    const x = tf.randomNormal([64, 28, 28, 32]);
+    const inputs = { x } as unknown as NamedTensorInfoMap;
+    rows.push(['Identity, x 64×28×28×32 (copy → shared data)', time(viaOriginal('Identity', inputs, {})), time(viaEngine('Identity', inputs, {}))]);
+    x.dispose();
+  }
+  // A whole training step: the cnn preset, and the former layout (conv, then a ReLU layer).
+  {
+    const { model } = buildPreset(rt, 'cnn', { hidden: 128, batchNorm: false, dropout: 0, weightDecay: 0 }, [28, 28, 1], 10, 1);
+    const L = tf.layers;
+    const former = tf.sequential({
+      layers: [
+        L.inputLayer({ inputShape: [28, 28, 1] }),
+        L.conv2d({ filters: 32, kernelSize: 3, padding: 'same' }),
+        L.reLU(),
+        L.maxPooling2d({ poolSize: 2, strides: 2 }),
+        L.conv2d({ filters: 64, kernelSize: 3, padding: 'same' }),
+        L.reLU(),
+        L.maxPooling2d({ poolSize: 2, strides: 2 }),
+        L.flatten(),
+        L.dense({ units: 128 }),
+        L.reLU(),
+        L.dense({ units: 10 }),
+      ],
+    });
+    former.setWeights(model.getWeights());
+    const x = tf.randomNormal([64, 28, 28, 1]);
+    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 10), 'int32'), 10);
+    const stepOf = (m: typeof model) => {
+      const opt = tf.train.adam(1e-3);
+      return (): number => {
+        const t0 = performance.now();
+        const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy<Tensor, Tensor>(y, m.apply(x, { training: true }) as Tensor) as never, true);
+        cost?.dataSync();
+        cost?.dispose();
+        return performance.now() - t0;
+      };
+    };
+    const [before, after] = [stepOf(former), stepOf(model)];
+    before();
+    after();
+    const tb: number[] = [];
+    const ta: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      tb.push(before());
+      ta.push(after());
+    }
+    rows.push(['cnn preset training step (first ReLU as a layer → as the conv\'s activation)', median(tb), median(ta)]);
+    tf.dispose([x, y] as Tensor[]);
+    model.dispose();
+    former.dispose();
   }
   process.stdout.write(`\ntfjs-wasm kernels: the wasm kernel (or the earlier path) vs Loss Lens' path, ms per call (median of ${REPS})\n`);
   process.stdout.write(`  ${'kernel'.padEnd(72)} ${'wasm'.padStart(8)} ${'ours'.padStart(8)} ${'speed-up'.padStart(9)}\n`);

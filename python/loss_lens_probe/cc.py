@@ -452,15 +452,17 @@ _SCRATCH = threading.local()
 _SCRATCH_MAX = 1 << 18  # float64 elements (2 MiB) per buffer; larger ones are allocated
 
 
-def _scratch(name, shape, like):
-    """A float64 tensor of this shape on like's (CPU) device, reused across calls by name."""
+def _scratch(name, shape, like, dtype=torch.float64, limit=_SCRATCH_MAX):
+    """A tensor of this shape and dtype on like's device, reused across calls by name on the CPU
+    (up to `limit` elements; larger ones, and buffers on other devices, are allocated)."""
     numel = math.prod(shape)
-    if numel > _SCRATCH_MAX:
-        return like.new_empty(shape)
+    if like.device.type != "cpu" or numel > limit:
+        return torch.empty(shape, dtype=dtype, device=like.device)
     bufs = _SCRATCH.__dict__.setdefault("bufs", {})
-    buf = bufs.get(name)
+    key = (name, dtype)
+    buf = bufs.get(key)
     if buf is None or buf.numel() < numel:
-        buf = bufs[name] = like.new_empty(max(numel, 1 << 12))
+        buf = bufs[key] = torch.empty(max(numel, 1 << 12), dtype=dtype, device=like.device)
     return buf[:numel].view(shape)
 
 
@@ -734,18 +736,26 @@ def _native_tol(logits):
     return 3e-14 if logits.dtype == torch.float64 else 1e-10
 
 
+def _native_call(fn, z, y, tol, need_grad):
+    """Runs the kernel on float64 CPU rows z, y: (left, loss, g or None, status); left < 0 where a
+    logit is not finite. (Every buffer is held by a name for the call: a temporary's memory is
+    freed once its data_ptr() has been read.)"""
+    B, K = z.shape
+    loss = torch.empty(B, dtype=torch.float64)
+    g = torch.empty(B, K, dtype=torch.float64) if need_grad else None
+    status = torch.empty(B, dtype=torch.uint8)
+    work = torch.empty(3 * B, dtype=torch.float64)
+    left = fn(B, K, z.data_ptr(), y.data_ptr(), tol, loss.data_ptr(), g.data_ptr() if need_grad else None, status.data_ptr(), work.data_ptr())
+    return left, loss, g, status
+
+
 def _cc_nll_native(fn, logits, target):
     """cc_nll by the native kernel; rows it leaves (spreads past 600 that the partial fractions
     cannot prove) take _small_forward. None where a logit is not finite."""
     z = logits.detach().to(torch.float64).contiguous()
     y = target.detach().to(device="cpu", dtype=torch.float64).contiguous()
-    B, K = z.shape
     need_grad = logits.requires_grad and torch.is_grad_enabled()
-    loss = torch.empty(B, dtype=torch.float64)
-    g = torch.empty(B, K, dtype=torch.float64) if need_grad else None
-    status = torch.empty(B, dtype=torch.uint8)
-    work = torch.empty(3 * B, dtype=torch.float64)
-    left = fn(B, K, z.data_ptr(), y.data_ptr(), _native_tol(logits), loss.data_ptr(), g.data_ptr() if need_grad else None, status.data_ptr(), work.data_ptr())
+    left, loss, g, status = _native_call(fn, z, y, _native_tol(logits), need_grad)
     if left < 0:
         return None
     if left:
@@ -769,16 +779,8 @@ def native_paths(z):
     fn = native.kernel()
     if fn is None:
         return None
-    tol = _native_tol(z)
-    z = z.detach().to(device="cpu", dtype=torch.float64).contiguous()
-    B, K = z.shape
-    loss = torch.empty(B, dtype=torch.float64)
-    status = torch.empty(B, dtype=torch.uint8)
-    # (Every buffer held by a name for the call: a temporary's memory is freed once its
-    # data_ptr() has been read.)
-    y = torch.zeros_like(z)
-    work = torch.empty(3 * B, dtype=torch.float64)
-    fn(B, K, z.data_ptr(), y.data_ptr(), tol, loss.data_ptr(), None, status.data_ptr(), work.data_ptr())
+    z64 = z.detach().to(device="cpu", dtype=torch.float64).contiguous()
+    status = _native_call(fn, z64, torch.zeros_like(z64), _native_tol(z), False)[3]
     return {"pf": int((status == 1).sum()), "series": int((status == 2).sum()), "left": int((status == 0).sum())}
 
 
@@ -847,19 +849,6 @@ _CONTOUR_BLOCK = 1 << 21  # rows x points x classes per block (32 MiB of complex
 _CONTOUR_SCRATCH_MAX = 1 << 21  # elements per reused buffer
 
 
-def _contour_scratch(name, shape, like, dtype):
-    """Like _scratch, for the contour's larger buffers (CPU only; any dtype)."""
-    numel = math.prod(shape)
-    if like.device.type != "cpu" or numel > _CONTOUR_SCRATCH_MAX:
-        return torch.empty(shape, dtype=dtype, device=like.device)
-    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
-    key = (name, dtype)
-    buf = bufs.get(key)
-    if buf is None or buf.numel() < numel:
-        buf = bufs[key] = torch.empty(max(numel, 1 << 12), dtype=dtype, device=like.device)
-    return buf[:numel].view(shape)
-
-
 def _saddle(x):
     """c > max x with sum_k 1/(c - x_k) = 1 (near enough: any c > max x gives a valid contour).
     log g(c) = log sum_k 1/(c - x_k) is convex and decreasing there, so Newton's method on it
@@ -889,10 +878,10 @@ def _on_contour(c, d, inv_d, sc, sp, h):
     L = torch.empty_like(sc)
     for r0 in range(0, n, nb):
         r1 = min(n, r0 + nb)
-        f = _contour_scratch("f", (r1 - r0, N, Kp), d, torch.complex128)
+        f = _scratch("f", (r1 - r0, N, Kp), d, torch.complex128, _CONTOUR_SCRATCH_MAX)
         if Kp > K:
             f[..., K:] = 1.0
-        inv_dc = _contour_scratch("inv_dc", (r1 - r0, K), d, torch.complex128)
+        inv_dc = _scratch("inv_dc", (r1 - r0, K), d, torch.complex128, _CONTOUR_SCRATCH_MAX)
         inv_dc.copy_(inv_d[r0:r1])
         torch.mul(sc[r0:r1].unsqueeze(-1), inv_dc.unsqueeze(-2), out=f[..., :K]).add_(1.0)
         pr = f.view(r1 - r0, N, Kp // ch, ch).prod(dim=-1)
@@ -915,7 +904,7 @@ def _on_contour(c, d, inv_d, sc, sp, h):
     P = torch.empty(n, 4, K, dtype=d.dtype, device=d.device)
     for r0 in range(0, n, nb):
         r1 = min(n, r0 + nb)
-        R = _contour_scratch("R", (r1 - r0, N, K), d, d.dtype)
+        R = _scratch("R", (r1 - r0, N, K), d, d.dtype, _CONTOUR_SCRATCH_MAX)
         torch.add(d[r0:r1].unsqueeze(-2), p[r0:r1].unsqueeze(-1), out=R)
         R.mul_(R).add_((q[r0:r1] * q[r0:r1]).unsqueeze(-1)).reciprocal_()
         torch.bmm(V[r0:r1], R, out=P[r0:r1])

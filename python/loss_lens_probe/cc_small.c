@@ -1,10 +1,10 @@
 /*
- * The CC negative log-likelihood and its gradient for few classes (K <= 32) on the CPU, one
- * row at a time: the same two methods, formulas and acceptance tests as cc.py's small-K path
- * (_pf_small, _series_small), in plain C. That path is a few dozen PyTorch operations per call
- * (and a loop over the series' degrees for rows the partial fractions cannot prove); each costs
- * microseconds of dispatch whatever its size, which at K = 10 made the loss cost ten times
- * cross-entropy's. Here a batch of 64 rows takes tens of microseconds.
+ * The CC negative log-likelihood and its gradient for few classes (K <= 32) on the CPU, row by
+ * row: the same two methods, formulas and acceptance tests as cc.py's small-K path (_pf_small,
+ * _series_small), in plain C. That path is a few dozen PyTorch operations per call (and a loop
+ * over the series' degrees for rows the partial fractions cannot prove); each costs microseconds
+ * of dispatch whatever its size, which at K = 10 made the loss cost ten times cross-entropy's
+ * (bench/ccOp.bench.ts times both).
  *
  * Built and loaded by native.py (the system C compiler, once, cached); cc.py falls back to its
  * PyTorch operations wherever it is missing. IEEE double arithmetic throughout (no -ffast-math):
